@@ -1,0 +1,40 @@
+# Two commands do all the set-up on a machine with only Python 3.11+:
+#   make run    build .venv from requirements.lock, then `newsdesk run` on seeds/
+#   make test   build .venv from requirements.lock, then the test suite
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+UV_VERSION = 0.13.9
+STAMP   = $(VENV)/.installed
+
+.PHONY: run test eval bench lock server clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdesk needs Python 3.11 or newer")'
+	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
+	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
+	@touch $(STAMP)
+
+run: $(STAMP)
+	$(BIN)/newsdesk run
+
+test: $(STAMP)
+	PREFECT_HOME=$$(mktemp -d) $(BIN)/python -m pytest
+
+eval: $(STAMP)
+	$(BIN)/newsdesk eval extraction ../shared/data/article-extraction-benchmark ../shared/data/trafilatura-eval-en
+	$(BIN)/newsdesk eval entities ../shared/data/conll2003/conllpp_dev.txt ../shared/data/aida-conll-yago/dev.jsonl
+	$(BIN)/newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz
+
+# Regenerate the lock file after changing requirements.in (needs network to the package index).
+lock: $(STAMP)
+	$(BIN)/uv pip compile --quiet --python-version 3.11 --generate-hashes requirements.in -o requirements.lock
+
+# A persistent local Prefect server on 127.0.0.1:4200 (UI at http://127.0.0.1:4200).
+server: $(STAMP)
+	$(BIN)/prefect server start --host 127.0.0.1 --port 4200
+
+clean:
+	rm -rf $(VENV) warehouse/newsdesk.duckdb warehouse/lake warehouse/raw

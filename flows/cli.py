@@ -1,0 +1,220 @@
+"""`newsdesk`: a thin command line over the flows and the warehouse.
+
+Data goes to stdout; messages and progress to stderr. Exit 0 when all went
+well, 1 when some inputs were rejected (or a query failed), 2 for a usage or
+configuration error.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from flows.settings import ConfigError, Settings, configure_prefect_environment, load_settings
+from transforms.errors import NewsdeskError, PermanentError
+
+EXIT_OK, EXIT_REJECTS, EXIT_USAGE = 0, 1, 2
+
+EXAMPLE_QUERIES = {
+    "Who is quoted, and about whom": (
+        "SELECT speaker, about, quotes FROM quotes_about ORDER BY quotes DESC, speaker, about LIMIT 10"
+    ),
+    "Most-mentioned entities": (
+        "SELECT e.name, e.type, count(*) AS mentions FROM current_mentions m "
+        "JOIN entities e USING (entity_id) GROUP BY ALL ORDER BY mentions DESC, e.name LIMIT 10"
+    ),
+}
+QUERIES_DIR = Path(__file__).resolve().parent.parent / "warehouse" / "queries"
+
+
+def _err(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="newsdesk",
+        description="News ETL: seeds, feeds and sitemaps -> clean text, entities and quotes -> DuckDB.",
+        epilog="example: newsdesk run && newsdesk sql \"SELECT * FROM most_quoted_speakers\"",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    parser.add_argument("--config", type=Path, help="settings file (default: ./newsdesk.toml if present)")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    run = sub.add_parser("run", help="ingest the seeds (and configured sources) once, in-process",
+                         description="Run the ingest-news flow once, in-process (no Prefect server needed).",
+                         epilog="example: newsdesk run --seeds seeds --warehouse warehouse/newsdesk.duckdb")
+    run.add_argument("--seeds", type=Path, help="folder of seed articles (.txt, .md, .html, .html.gz)")
+    run.add_argument("--warehouse", type=Path, help="DuckDB file to load (created if missing)")
+    run.add_argument("--lake", help="Parquet lake folder or fsspec URL")
+    run.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
+    run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
+    run.add_argument("--batch-size", type=int, help="articles per task batch")
+    run.add_argument("--force", action="store_true", help="re-process inputs even when unchanged")
+
+    sql = sub.add_parser("sql", help="query the warehouse and print a table",
+                         description="Run SQL against the warehouse (read-only) and print the result.",
+                         epilog='example: newsdesk sql "SELECT * FROM most_quoted_speakers LIMIT 5"\n'
+                                "         newsdesk sql --file most_quoted_speakers")
+    sql.add_argument("query", nargs="?", help="the SQL to run")
+    sql.add_argument("--file", help="a .sql file, or the name of one in warehouse/queries/")
+    sql.add_argument("--warehouse", type=Path, help="DuckDB file")
+    sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
+    ev = sub.add_parser("eval", help="score a stage on labelled data",
+                        description="Score extraction, entities or quotes on labelled data.",
+                        epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json")
+    ev.add_argument("stage", choices=["extraction", "entities", "quotes"])
+    ev.add_argument("paths", nargs="+", type=Path)
+    ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    ev.add_argument("--limit", type=int, help="score only the first N documents")
+    ev.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
+    return parser
+
+
+def _print_table(names: list[str], rows: list[tuple[Any, ...]], fmt: str = "table") -> None:
+    if fmt == "json":
+        print(json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False, indent=1))
+        return
+    if fmt == "csv":
+        import csv
+
+        writer = csv.writer(sys.stdout)
+        writer.writerow(names)
+        writer.writerows(rows)
+        return
+    from rich.console import Console
+    from rich.table import Table
+
+    table = Table(*names, show_lines=False)
+    for row in rows:
+        table.add_row(*("" if v is None else str(v) for v in row))
+    Console(width=max(100, min(200, 30 * len(names)))).print(table)
+
+
+def cmd_run(settings: Settings, force: bool) -> int:
+    configure_prefect_environment()
+    from flows.ingest import ingest_news
+    from warehouse.load import connect, query_table
+
+    _err(f"newsdesk: ingesting {settings.seeds} into {settings.warehouse} (Prefect, in-process)")
+    result = ingest_news(
+        seeds=str(settings.seeds),
+        warehouse=str(settings.warehouse),
+        lake_url=settings.lake,
+        spacy_model=settings.spacy_model,
+        batch_size=settings.batch_size,
+        workers=settings.workers,
+        force=force,
+        lock_timeout_s=settings.lock_timeout_s,
+    )
+    print(f"run {result['run_id']}: rows added (total in warehouse)")
+    for table, total in result["totals"].items():
+        print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
+    for reject in result["rejects"]:
+        print(f"  rejected {reject['uri']} [{reject['stage']}:{reject['reason']}] {reject['message']}")
+    con = connect(settings.warehouse, settings.lock_timeout_s)
+    try:
+        for title, query in EXAMPLE_QUERIES.items():
+            print(f"\n{title}:\n  newsdesk sql \"{query}\"")
+            names, rows = query_table(con, query + "")
+            _print_table(names, rows[:5])
+    finally:
+        con.close()
+    return EXIT_REJECTS if result["rejects"] else EXIT_OK
+
+
+def _resolve_query_file(name: str) -> Path:
+    path = Path(name)
+    if path.exists():
+        return path
+    candidate = QUERIES_DIR / (name if name.endswith(".sql") else f"{name}.sql")
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(p.stem for p in QUERIES_DIR.glob("*.sql")))
+    raise ConfigError(f"no query file {name!r}; named queries: {known}")
+
+
+def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -> int:
+    import duckdb
+
+    from warehouse.load import connect, query_table
+
+    if file:
+        query = _resolve_query_file(file).read_text(encoding="utf-8")
+    if not query:
+        raise ConfigError("give a query or --file (see newsdesk sql --help)")
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
+    try:
+        names, rows = query_table(con, query)
+    except duckdb.Error as err:
+        _err(f"newsdesk sql: {str(err).splitlines()[0]}")
+        return EXIT_REJECTS
+    finally:
+        con.close()
+    _print_table(names, rows, fmt)
+    return EXIT_OK
+
+
+def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str) -> int:
+    for path in paths:
+        if not path.exists():
+            raise ConfigError(f"{path} does not exist")
+    if stage == "quotes":
+        from bench.eval_quotes import evaluate_quotes, render_quotes
+
+        results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
+        text = "\n".join(render_quotes(r) for r in results)
+    elif stage == "entities":
+        from bench.eval_entities import evaluate_entities, render_entities
+
+        results = [evaluate_entities(paths, model=model, limit=limit)]
+        text = render_entities(results[0])
+    else:
+        from bench.eval_extraction import evaluate_extraction, render_extraction
+
+        results = [evaluate_extraction(p, limit=limit) for p in paths]
+        text = "\n".join(render_extraction(r) for r in results)
+    print(json.dumps(results if len(results) > 1 else results[0], indent=1, default=str) if as_json else text)
+    return EXIT_OK
+
+
+def main(argv: list[str] | None = None) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_USAGE
+    try:
+        overrides = {k: getattr(args, k, None) for k in ("seeds", "warehouse", "lake", "spacy_model", "workers",
+                                                          "batch_size")}
+        settings = load_settings(args.config, **overrides)
+        if args.command == "run":
+            return cmd_run(settings, args.force)
+        if args.command == "sql":
+            return cmd_sql(settings, args.query, args.file, args.format)
+        if args.command == "eval":
+            return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
+    except ConfigError as err:
+        _err(f"newsdesk: {err}")
+        return EXIT_USAGE
+    except PermanentError as err:
+        _err(f"newsdesk: {err}")
+        return EXIT_USAGE if "not installed" in str(err) else EXIT_REJECTS
+    except NewsdeskError as err:
+        _err(f"newsdesk: {err}")
+        return EXIT_REJECTS
+    except KeyboardInterrupt:
+        _err("newsdesk: interrupted")
+        return 130
+    parser.print_help(sys.stderr)
+    return EXIT_USAGE
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,107 @@
+"""What a run tells its users: the `runs` row, the summary, and the Prefect artifacts.
+
+Artifacts use stable keys so the Prefect UI shows their history run after run:
+`ingest-news-summary` (table), `ingest-news-report` (markdown) and
+`ingest-news-progress` (progress, updated per batch).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from datetime import datetime
+from importlib import metadata
+from typing import Any
+from uuid import UUID
+
+from prefect.artifacts import (
+    create_markdown_artifact,
+    create_progress_artifact,
+    create_table_artifact,
+    update_progress_artifact,
+)
+
+from flows.analyse import Analysis
+from transforms.models import Reject
+
+SUMMARY_KEY = "ingest-news-summary"
+REPORT_KEY = "ingest-news-report"
+PROGRESS_KEY = "ingest-news-progress"
+
+
+def versions(model: str) -> dict[str, str]:
+    out = {}
+    for dist in ("newsdesk", "trafilatura", "spacy", "prefect", "duckdb", "pyarrow", "httpx"):
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    out["spacy_model"] = model
+    try:
+        out["spacy_model_version"] = metadata.version(model.replace("_", "-"))
+    except metadata.PackageNotFoundError:
+        pass
+    return out
+
+
+def rejects_by_reason(rejects: Sequence[Reject]) -> dict[str, int]:
+    return dict(Counter(f"{r.stage}:{r.reason}" for r in rejects).most_common())
+
+
+def run_row(run_id: str, started_at: datetime, counts: dict[str, int], rejects: Sequence[Reject], model: str,
+            settings: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "run_id": run_id,
+        "started_at": started_at,
+        "status": "completed",
+        "counts": json.dumps(counts),
+        "rejects_by_reason": json.dumps(rejects_by_reason(rejects)),
+        "versions": json.dumps(versions(model)),
+        "settings": json.dumps(settings),
+    }
+
+
+def summary(run_id: str, counts: dict[str, int], added: dict[str, int], totals: dict[str, int],
+            rejects: Sequence[Reject], analysis: Analysis) -> dict[str, Any]:
+    speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
+    return {
+        "run_id": run_id,
+        "counts": counts,
+        "added": added,
+        "totals": totals,
+        "rejects_by_reason": rejects_by_reason(rejects),
+        "rejects": [{"uri": r.uri, "stage": r.stage, "reason": r.reason, "message": r.message} for r in rejects],
+        "new_entities": sorted({e.name for e in analysis.entities})[:50],
+        "top_speakers": speakers.most_common(10),
+    }
+
+
+def start_progress(total: int) -> UUID | None:
+    return create_progress_artifact(0.0, key=PROGRESS_KEY, description=f"articles processed of {total}")
+
+
+def update_progress(artifact_id: UUID | None, done: int, total: int) -> None:
+    if artifact_id is not None and total:
+        update_progress_artifact(artifact_id, min(100.0, 100.0 * done / total))
+
+
+def to_markdown(result: dict[str, Any]) -> str:
+    lines = [f"# ingest-news run `{result['run_id']}`", "", "## Rows added", ""]
+    lines += [f"- **{table}**: {n} (total {result['totals'].get(table, 0)})" for table, n in result["added"].items()
+              if table in result["totals"]]
+    lines += ["", "## Most-quoted speakers", ""]
+    lines += [f"- {name}: {n}" for name, n in result["top_speakers"]] or ["- none"]
+    lines += ["", "## Entities seen in this run", "", ", ".join(result["new_entities"]) or "none"]
+    lines += ["", "## Rejects", ""]
+    lines += [f"- `{r['stage']}:{r['reason']}` {r['uri']}: {r['message']}" for r in result["rejects"][:20]] or ["- none"]
+    return "\n".join(lines)
+
+
+def publish(result: dict[str, Any]) -> None:
+    """Table and markdown artifacts for the Prefect UI."""
+    rows = [{"stage": stage, "count": n} for stage, n in result["counts"].items()]
+    rows += [{"stage": f"added:{table}", "count": n} for table, n in result["added"].items()]
+    rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result["rejects_by_reason"].items()]
+    create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, run {result['run_id']}")
+    create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=f"run {result['run_id']}")

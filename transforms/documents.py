@@ -1,0 +1,50 @@
+"""From raw documents to articles: pick the reader by media type, never let one bad document stop a batch."""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+from collections.abc import Sequence
+
+from transforms.models import Article, Document, Extracted, Reject, to_article_id
+from transforms.text import parse_text
+
+log = logging.getLogger(__name__)
+
+
+def to_raw_hash(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def extract_document(document: Document) -> Extracted:
+    """Article text and metadata from one document, or a Reject saying why not."""
+    if document.media_type == "text/html":
+        from transforms.html import extract_html
+
+        return extract_html(document)
+    return parse_text(document)
+
+
+def extract_documents(documents: Sequence[Document]) -> tuple[list[Article], list[Reject]]:
+    """A batch: articles in input order, and a Reject for every document that gave none.
+
+    An unexpected exception on one document becomes a Reject with reason
+    `extractor_error` (logged with its traceback) and the batch goes on.
+    """
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    for document in documents:
+        try:
+            result = extract_document(document)
+        except Exception as err:  # noqa: BLE001 - one bad page must not stop the batch
+            log.exception("extractor failed on %s", document.uri)
+            key = document.uri if document.source != "seed" else f"seed:{document.uri}"
+            result = Extracted(reject=Reject(document.uri, "extract", "extractor_error",
+                                             f"{type(err).__name__}: {err}", to_article_id(key), document.fetch_id))
+        if result.article is not None:
+            articles.append(result.article)
+        elif result.reject is not None:
+            rejects.append(result.reject)
+        else:
+            rejects.append(Reject(document.uri, "extract", "no_result", "the extractor returned nothing"))
+    return articles, rejects

@@ -1,0 +1,176 @@
+"""Records that cross a stage boundary.
+
+Every stage takes and returns these frozen dataclasses; no bare dicts travel
+between stages. Offsets (`start`, `end`) are character offsets into
+`Article.text`, end-exclusive, so `article.text[start:end]` is the span.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+
+
+@dataclass(frozen=True)
+class Document:
+    """Raw input before extraction: a seed file's bytes or a fetched body."""
+
+    uri: str  # seed path relative to the seeds folder, or the URL
+    source: str  # "seed", "url", "feed", "sitemap"
+    body: bytes
+    media_type: str  # "text/plain", "text/markdown", "text/html"
+    charset: str | None = None  # declared by HTTP header, if any
+    url: str | None = None  # final URL after redirects (fetched documents)
+    fetch_id: str | None = None
+    fetched_at: str | None = None  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class Block:
+    """A structural piece of an article's text: headline, paragraph, ..."""
+
+    kind: str  # "headline", "standfirst", "key_point", "subheading", "paragraph"
+    start: int
+    end: int
+
+
+@dataclass(frozen=True)
+class Article:
+    article_id: str  # stable per canonical URL or seed path
+    content_hash: str  # sha256 of `text`
+    uri: str
+    source: str
+    text: str  # clean text, blocks separated by blank lines
+    title: str | None = None
+    standfirst: str | None = None
+    authors: tuple[str, ...] = ()
+    published_at: str | None = None  # ISO 8601 as given (time zone kept)
+    modified_at: str | None = None
+    site_name: str | None = None
+    language: str | None = None
+    section: str | None = None
+    url: str | None = None
+    canonical_url: str | None = None
+    blocks: tuple[Block, ...] = ()
+    provenance: tuple[tuple[str, str], ...] = ()  # (field, "json_ld"|"meta"|"html"|"url"|"text"|"trafilatura")
+    fetch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Mention:
+    """A named-entity mention, resolved to a canonical entity within its article."""
+
+    article_id: str
+    start: int
+    end: int
+    text: str  # the surface form exactly as written (== article.text[start:end])
+    label: str  # spaCy label: PERSON, ORG, GPE, LOC, NORP, ...
+    canonical: str  # canonical name after within-article resolution
+    entity_id: str
+    method: str = "ner"  # how the canonical name was chosen
+
+
+@dataclass(frozen=True)
+class Entity:
+    entity_id: str
+    name: str  # canonical name
+    type: str  # PERSON, ORG, GPE, LOC, NORP, EVENT, ...
+
+
+@dataclass(frozen=True)
+class Quote:
+    article_id: str
+    start: int  # content span
+    end: int
+    text: str
+    kind: str  # "direct", "partial", "mixed", "indirect"
+    cue: str | None = None
+    cue_lemma: str | None = None
+    cue_start: int | None = None
+    cue_end: int | None = None
+    speaker: str | None = None  # speaker span text, as written ("he", "Schmid")
+    speaker_start: int | None = None
+    speaker_end: int | None = None
+    speaker_entity_id: str | None = None
+    confidence: float = 1.0
+    method: str = "rule"  # attribution method: "cue_in_sentence", "carry_over", ...
+
+    @property
+    def quote_id(self) -> str:
+        return f"{self.article_id}:{self.start}-{self.end}"
+
+
+@dataclass(frozen=True)
+class Reject:
+    """Input that could not be processed, with a reason a user can act on."""
+
+    uri: str
+    stage: str  # "read", "fetch", "extract", "entities", "quotes", "load"
+    reason: str  # short reason code: "empty", "binary", "no_article_text", ...
+    message: str
+    article_id: str | None = None
+    fetch_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Extracted:
+    """What an extractor returns: an article, or the reason there is none."""
+
+    article: Article | None = None
+    reject: Reject | None = None
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+def to_article_id(key: str) -> str:
+    """Stable article id from a canonical URL or `seed:<relative path>`."""
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+def to_content_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True)
+class WorkItem:
+    """A URL to fetch, and where it was discovered."""
+
+    url: str  # normalised (no fragment, no tracking parameters)
+    source_name: str
+    source_kind: str  # "urls", "feed", "sitemap"
+    discovered_at: str  # ISO 8601 UTC
+    published_at: str | None = None  # ISO 8601 UTC, from the feed or sitemap entry
+    title: str | None = None  # as given by the feed entry
+    group: str | None = None  # the source's group, if configured
+
+
+@dataclass(frozen=True)
+class Validators:
+    """What the last good fetch of a URL returned, for a conditional GET."""
+
+    etag: str | None = None
+    last_modified: str | None = None
+    content_hash: str | None = None
+
+
+@dataclass(frozen=True)
+class Fetch:
+    """One HTTP fetch attempt (a row of the `fetches` table)."""
+
+    fetch_id: str
+    url: str  # the requested URL
+    final_url: str | None
+    status: int | None
+    bytes: int  # body bytes received on the wire
+    elapsed_ms: float
+    content_hash: str | None  # sha256 of the raw (decoded transfer) body; key of the raw store
+    content_type: str | None
+    charset: str | None
+    etag: str | None
+    last_modified: str | None
+    error_class: str | None  # None when the fetch succeeded; see flows/fetch.py for the codes
+    error: str | None
+    attempt: int  # 1 for the first try
+    fetched_at: str  # ISO 8601 UTC, when the attempt started
+    not_modified: bool = False  # 304 to a conditional GET
+    source_name: str | None = None
+    redirects: int = 0
