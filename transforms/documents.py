@@ -13,7 +13,8 @@ log = logging.getLogger(__name__)
 
 
 def to_raw_hash(body: bytes) -> str:
-    return hashlib.sha256(body).hexdigest()[:32]
+    """The hash of a document's raw bytes (sha256, hex): the raw store's key and the skip-if-unchanged test."""
+    return hashlib.sha256(body).hexdigest()
 
 
 def extract_document(document: Document) -> Extracted:
@@ -48,3 +49,11 @@ def extract_documents(documents: Sequence[Document]) -> tuple[list[Article], lis
         else:
             rejects.append(Reject(document.uri, "extract", "no_result", "the extractor returned nothing"))
     return articles, rejects
+
+
+def select_changed(documents: Sequence[Document], loaded: dict[str, str], force: bool = False) -> tuple[list[Document], int]:
+    """The documents whose bytes differ from the version already loaded (all of them with `force`)."""
+    if force:
+        return list(documents), 0
+    fresh = [d for d in documents if loaded.get(d.uri) != to_raw_hash(d.body)]
+    return fresh, len(documents) - len(fresh)

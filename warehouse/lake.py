@@ -20,7 +20,8 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.models import Article, Entity, Mention, Quote, Reject
+from transforms.documents import to_raw_hash
+from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 from warehouse.schema import TABLES
 
 COMPRESSION = "zstd"
@@ -32,8 +33,12 @@ def lake_filesystem(lake: str, storage_options: dict[str, Any] | None = None) ->
     return fs, root.rstrip("/")
 
 
-def run_path(root: str, table: str, run_id: str) -> str:
-    return f"{root}/{table}/run_id={run_id}/part-0.parquet"
+def run_folder(root: str, table: str, run_id: str) -> str:
+    return f"{root}/{table}/run_id={run_id}"
+
+
+def part_path(root: str, table: str, run_id: str, part: int) -> str:
+    return f"{run_folder(root, table, run_id)}/part-{part:05d}.parquet"
 
 
 def to_arrow(table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
@@ -43,27 +48,38 @@ def to_arrow(table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
     return pa.Table.from_pydict(columns, schema=schema)
 
 
-def write_table(fs: Any, root: str, table: str, run_id: str, data: pa.Table) -> str:
-    """Write one table's rows for a run: temporary name, then rename."""
-    final = run_path(root, table, run_id)
-    folder = final.rsplit("/", 1)[0]
+def write_table(fs: Any, root: str, table: str, run_id: str, part: int, data: pa.Table) -> str:
+    """Write one table's rows for a batch of a run: temporary name, then rename."""
+    final = part_path(root, table, run_id, part)
+    folder = run_folder(root, table, run_id)
     fs.makedirs(folder, exist_ok=True)
-    temporary = f"{folder}/.part-0.{uuid.uuid4().hex}.tmp"
+    temporary = f"{folder}/.part-{part:05d}.{uuid.uuid4().hex}.tmp"
     with fs.open(temporary, "wb") as handle:
         pq.write_table(data, handle, compression=COMPRESSION)
-    if hasattr(fs, "local_file") or fs.protocol in ("file", ("file", "local")):
+    if _is_local(fs):
         os.replace(temporary, final)
     else:
         fs.mv(temporary, final)
     return final
 
 
+def _is_local(fs: Any) -> bool:
+    protocol = fs.protocol if isinstance(fs.protocol, tuple) else (fs.protocol,)
+    return "file" in protocol or "local" in protocol
+
+
 def read_table(fs: Any, root: str, table: str, run_id: str) -> pa.Table:
-    path = run_path(root, table, run_id)
-    if not fs.exists(path):
-        return TABLES[table].arrow_schema.empty_table()
-    with fs.open(path, "rb") as handle:
-        return pq.read_table(handle, schema=TABLES[table].arrow_schema)
+    """All parts of one table for a run (temporary files of an interrupted write are ignored)."""
+    schema = TABLES[table].arrow_schema
+    folder = run_folder(root, table, run_id)
+    if not fs.exists(folder):
+        return schema.empty_table()
+    parts = sorted(p for p in fs.ls(folder, detail=False) if p.rsplit("/", 1)[-1].startswith("part-"))
+    tables = []
+    for path in parts:
+        with fs.open(path, "rb") as handle:
+            tables.append(pq.read_table(handle, schema=schema))
+    return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
 def remove_runs(fs: Any, root: str, keep: Iterable[str]) -> list[str]:
@@ -89,7 +105,7 @@ def article_rows(articles: Sequence[Article], raw_hashes: dict[str, str], run_id
         row["authors"] = list(a.authors)
         row["blocks"] = [{"kind": b.kind, "start": b.start, "end": b.end} for b in a.blocks]
         row["provenance"] = [{"field": f, "source": s} for f, s in a.provenance]
-        row["raw_hash"] = raw_hashes.get(a.article_id)
+        row["raw_hash"] = raw_hashes.get(a.uri)
         row["run_id"] = run_id
         row["loaded_at"] = at
         rows.append(row)
@@ -131,13 +147,20 @@ def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashe
         "quotes": to_arrow("quotes", quote_rows(analysis.quotes, hashes, run_id)),
         "rejects": to_arrow("rejects", reject_rows(rejects, run_id, at)),
     }
-    if fetches:
-        tables["fetches"] = to_arrow("fetches", [{**asdict(f), "run_id": run_id} for f in fetches])
+    tables["fetches"] = to_arrow("fetches", [
+        {**asdict(f), "fetched_at": datetime.fromisoformat(f.fetched_at) if f.fetched_at else None, "run_id": run_id}
+        for f in fetches
+    ])
     return tables
 
 
-def write_run(fs: Any, root: str, run_id: str, tables: dict[str, pa.Table]) -> dict[str, str]:
-    return {name: write_table(fs, root, name, run_id, data) for name, data in tables.items()}
+def write_part(fs: Any, root: str, run_id: str, part: int, tables: dict[str, pa.Table]) -> dict[str, str]:
+    return {name: write_table(fs, root, name, run_id, part, data) for name, data in tables.items() if data.num_rows}
+
+
+def raw_hashes(documents: Sequence[Document]) -> dict[str, str]:
+    """uri -> hash of the raw bytes each article was extracted from."""
+    return {d.uri: to_raw_hash(d.body) for d in documents}
 
 
 def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:

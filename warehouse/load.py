@@ -134,9 +134,13 @@ def load_run(
     con: duckdb.DuckDBPyConnection,
     run: Mapping[str, Any],
     tables: Mapping[str, pa.Table],
-) -> dict[str, int]:
-    """Merge one run's tables and its `runs` row in a single transaction; return rows added per table."""
+) -> tuple[dict[str, int], dict[str, int]]:
+    """Merge one run's tables and its `runs` row in a single transaction.
+
+    Returns the rows added per table and the data checks (offending rows per check).
+    """
     added: dict[str, int] = {}
+    before = query_counts(con)
     run_sql(con, "BEGIN TRANSACTION")
     try:
         for table in LOAD_ORDER:
@@ -154,6 +158,7 @@ def load_run(
             if statement.strip():
                 run_sql(con, statement)
         checks = query_checks(con)
+        added.update({t: n - before.get(t, 0) for t, n in query_counts(con).items() if t not in added})
         run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run["run_id"]])
         run_sql(con, "COMMIT")
     except BaseException:
@@ -162,8 +167,7 @@ def load_run(
         except duckdb.Error:
             pass
         raise
-    added["checks_failed"] = sum(1 for v in checks.values() if v)
-    return added
+    return added, checks
 
 
 def query_known_entities(con: duckdb.DuckDBPyConnection) -> list[Entity]:

@@ -59,11 +59,12 @@ VIEWS: dict[str, str] = {
     # Per source: articles loaded, rejects, and the reject rate.
     "source_stats": """
         WITH loaded AS (
-            SELECT source, count(*) AS articles FROM current_articles GROUP BY source
+            SELECT coalesce(f.source_name, a.source) AS source, count(*) AS articles
+            FROM current_articles a LEFT JOIN fetches f USING (fetch_id) GROUP BY 1
         ), rejected AS (
-            SELECT CASE WHEN stage = 'fetch' THEN 'web' ELSE coalesce(r.source, 'seed') END AS source,
+            SELECT coalesce(f.source_name, CASE WHEN rj.fetch_id IS NULL THEN 'seed' ELSE 'web' END) AS source,
                    count(*) AS rejects
-            FROM (SELECT rj.*, f.source FROM rejects rj LEFT JOIN fetches f USING (fetch_id)) r
+            FROM rejects rj LEFT JOIN fetches f USING (fetch_id)
             GROUP BY 1
         )
         SELECT coalesce(l.source, r.source) AS source, coalesce(articles, 0) AS articles,

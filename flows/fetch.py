@@ -1,0 +1,576 @@
+"""The polite async fetcher: work items in, fetch records and documents out.
+
+One pooled `httpx.AsyncClient` per batch (HTTP/2 where the server offers it),
+a global and a per-host concurrency limit, a per-host delay (raised to the
+robots.txt `Crawl-delay`), robots.txt obeyed and cached per origin, retries with
+exponential backoff and jitter for timeouts, connection errors, 429 and
+502/503/504 (honouring a capped `Retry-After`), conditional GET from the
+previous validators, and limits on wire size, decompressed size, total time
+and redirects (followed here, so each hop is checked: scheme, address, robots).
+
+Every attempt becomes a `Fetch` record; a URL that fails for good also becomes a
+`Reject(uri, "fetch", error_class, message)`. A failed URL never fails the batch.
+
+Error classes: timeout, connection, dns, http_429, http_5xx, http_4xx,
+too_large, decompression_bomb, content_encoding, content_type, redirect_loop,
+too_many_redirects, bad_redirect, http_3xx, private_address, unsupported_scheme,
+invalid_url, robots_disallowed, robots_unreachable, internal.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import concurrent.futures
+import hashlib
+import ipaddress
+import logging
+import random
+import socket
+import time
+import zlib
+from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from pathlib import Path
+from types import TracebackType
+from typing import Any, TypeVar
+from urllib.parse import urldefrag, urljoin, urlsplit
+
+import httpx
+from protego import Protego
+
+from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, sniff_charset, sniff_media_type
+from transforms.models import Document, Fetch, Reject, Validators, WorkItem
+from warehouse.raw import write_raw
+
+log = logging.getLogger(__name__)
+
+STAGE = "fetch"
+REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
+RETRY_CODES = frozenset({502, 503, 504})
+ROBOTS_MAX_BYTES = 512_000
+ROBOTS_MAX_REDIRECTS = 5
+DOCUMENT_SOURCE = {"urls": "url", "url": "url", "feed": "feed", "sitemap": "sitemap"}
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FetchOptions:
+    user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
+    timeout_s: float = 20.0  # connect / read / write / pool, each
+    total_timeout_s: float = 60.0  # one attempt, all redirect hops and the whole body
+    max_bytes: int = 10_000_000  # on the wire
+    max_decompressed_bytes: int = 50_000_000
+    max_redirects: int = 5
+    concurrency: int = 16
+    per_host_concurrency: int = 2
+    per_host_delay_s: float = 1.0
+    retries: int = 2  # extra attempts after the first
+    backoff_s: float = 1.0
+    max_backoff_s: float = 60.0
+    max_retry_after_s: float = 120.0
+    max_crawl_delay_s: float = 30.0
+    allow_private: bool = False
+    allowed_networks: tuple[str, ...] = ()  # CIDRs fetched even when private, e.g. ("127.0.0.1/32",)
+    respect_robots: bool = True
+    http2: bool = True
+
+
+@dataclass
+class FetchBatch:
+    fetches: list[Fetch] = field(default_factory=list)
+    documents: list[Document] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class Body:
+    """A successful fetch: the decoded body and what the server said about it."""
+
+    url: str
+    final_url: str
+    status: int
+    body: bytes
+    media_type: str
+    charset: str | None
+    content_hash: str | None
+    not_modified: bool = False
+
+
+@dataclass(frozen=True)
+class Outcome:
+    fetches: tuple[Fetch, ...]
+    body: Body | None = None
+    reject: Reject | None = None
+
+
+class _Failure(Exception):
+    def __init__(self, error_class: str, message: str, transient: bool = False, retry_after: float | None = None) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+        self.transient = transient
+        self.retry_after = retry_after
+
+
+@dataclass
+class _Trace:
+    """What one attempt saw so far (kept when it fails half-way)."""
+
+    final_url: str
+    status: int | None = None
+    wire_bytes: int = 0
+    content_type: str | None = None
+    charset: str | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    redirects: int = 0
+    started: float | None = None
+    deadline: float | None = None
+
+
+class _Host:
+    def __init__(self, concurrency: int, delay: float) -> None:
+        self.sem = asyncio.Semaphore(concurrency)
+        self.lock = asyncio.Lock()
+        self.delay = delay
+        self.next_at = 0.0
+
+    @asynccontextmanager
+    async def slot(self) -> AsyncIterator[None]:
+        async with self.sem:
+            async with self.lock:
+                wait = self.next_at - time.monotonic()
+                if wait > 0:
+                    await asyncio.sleep(wait)
+                self.next_at = time.monotonic() + self.delay
+            yield
+
+    def hold_off(self, seconds: float) -> None:
+        self.next_at = max(self.next_at, time.monotonic() + seconds)
+
+
+class Fetcher:
+    """One batch's HTTP machinery; use as `async with Fetcher(options, raw_root) as fetcher`."""
+
+    def __init__(self, options: FetchOptions, raw_root: Path | None = None) -> None:
+        self.options = options
+        self.raw_root = raw_root
+        self._client: httpx.AsyncClient | None = None
+        self._global = asyncio.Semaphore(options.concurrency)
+        self._hosts: dict[str, _Host] = {}
+        self._robots: dict[str, Protego | _Failure | None] = {}
+        self._robots_locks: dict[str, asyncio.Lock] = {}
+        self._addresses: dict[str, bool | _Failure] = {}
+        self._allowed = [ipaddress.ip_network(n, strict=False) for n in options.allowed_networks]
+
+    async def __aenter__(self) -> Fetcher:
+        limits = httpx.Limits(max_connections=self.options.concurrency, max_keepalive_connections=self.options.concurrency)
+        self._client = httpx.AsyncClient(
+            http2=self.options.http2,
+            limits=limits,
+            timeout=httpx.Timeout(self.options.timeout_s),
+            follow_redirects=False,
+            headers={"User-Agent": self.options.user_agent, "Accept-Encoding": "gzip, deflate"},
+        )
+        return self
+
+    async def __aexit__(self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
+        if self._client is not None:
+            await self._client.aclose()
+
+    # --- one URL, with retries -------------------------------------------------
+
+    async def fetch_url(
+        self, url: str, *, accept: frozenset[str] = HTML_TYPES, validators: Validators | None = None, source_name: str | None = None
+    ) -> Outcome:
+        """Fetch one URL (retrying transient failures); never raises for a known failure."""
+        fetches: list[Fetch] = []
+        attempts = self.options.retries + 1
+        for attempt in range(1, attempts + 1):
+            fetched_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            fetch_id = hashlib.sha256(f"{url}\n{attempt}\n{fetched_at}\n{random.random()}".encode()).hexdigest()[:32]
+            trace = _Trace(final_url=url)
+            clock = time.monotonic()
+            try:
+                body = await self._attempt(url, accept, validators, trace)
+            except _Failure as failure:
+                if url not in str(failure):
+                    failure = _Failure(failure.error_class, f"{url} (redirected): {failure}", failure.transient, failure.retry_after)
+                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, failure=failure))
+                if not failure.transient or attempt == attempts:
+                    return Outcome(tuple(fetches), reject=Reject(url, STAGE, failure.error_class, str(failure), fetch_id=fetch_id))
+                await self._pause(url, attempt, failure)
+                continue
+            except Exception as exc:  # a bug must not fail the batch: record it and go on
+                log.exception("unexpected error fetching %s", url)
+                bug = _Failure("internal", f"{url}: unexpected {type(exc).__name__}: {exc} (please report this)")
+                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, failure=bug))
+                return Outcome(tuple(fetches), reject=Reject(url, STAGE, "internal", str(bug), fetch_id=fetch_id))
+            record = self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, body=body)
+            fetches.append(record)
+            return Outcome(tuple(fetches), body=body)
+        raise AssertionError("unreachable")  # pragma: no cover
+
+    async def _pause(self, url: str, attempt: int, failure: _Failure) -> None:
+        if failure.retry_after is not None:
+            wait = min(failure.retry_after, self.options.max_retry_after_s)
+            self._host(url).hold_off(wait)
+        else:
+            wait = min(self.options.backoff_s * 2 ** (attempt - 1), self.options.max_backoff_s) * random.uniform(0.5, 1.5)
+        await asyncio.sleep(wait)
+
+    def _record(
+        self,
+        fetch_id: str,
+        url: str,
+        trace: _Trace,
+        fetched_at: str,
+        attempt: int,
+        clock: float,
+        source_name: str | None,
+        *,
+        body: Body | None = None,
+        failure: _Failure | None = None,
+    ) -> Fetch:
+        started = trace.started if trace.started is not None else clock
+        return Fetch(
+            fetch_id=fetch_id,
+            url=url,
+            final_url=trace.final_url,
+            status=trace.status,
+            bytes=trace.wire_bytes,
+            elapsed_ms=round((time.monotonic() - started) * 1000, 3),
+            content_hash=body.content_hash if body else None,
+            content_type=trace.content_type,
+            charset=body.charset if body else trace.charset,
+            etag=trace.etag,
+            last_modified=trace.last_modified,
+            error_class=failure.error_class if failure else None,
+            error=str(failure) if failure else None,
+            attempt=attempt,
+            fetched_at=fetched_at,
+            not_modified=body.not_modified if body else False,
+            source_name=source_name,
+            redirects=trace.redirects,
+        )
+
+    # --- one attempt: redirect hops ----------------------------------------------
+
+    async def _attempt(self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace) -> Body:
+        current, seen = url, {url}
+        while True:
+            await self._check(current)
+            async with self._host(current).slot(), self._global:
+                loop = asyncio.get_running_loop()
+                if trace.started is None:
+                    trace.started = time.monotonic()
+                    trace.deadline = loop.time() + self.options.total_timeout_s
+                try:
+                    async with asyncio.timeout_at(trace.deadline):
+                        result = await self._hop(current, accept, validators if current == url else None, trace)
+                except TimeoutError as exc:
+                    raise _Failure("timeout", f"{url}: no complete response within {self.options.total_timeout_s}s", True) from exc
+            if isinstance(result, Body):
+                return result
+            target = result
+            if target in seen:
+                raise _Failure("redirect_loop", f"{url}: redirect loop at {target}")
+            trace.redirects += 1
+            if trace.redirects > self.options.max_redirects:
+                raise _Failure("too_many_redirects", f"{url}: more than {self.options.max_redirects} redirects")
+            seen.add(target)
+            current = target
+
+    async def _hop(self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace) -> Body | str:
+        """One request: a Body, or the next URL of a redirect."""
+        assert self._client is not None
+        headers = {"Accept": _accept_header(accept)}
+        if validators is not None and validators.etag:
+            headers["If-None-Match"] = validators.etag
+        if validators is not None and validators.last_modified:
+            headers["If-Modified-Since"] = validators.last_modified
+        trace.final_url = url
+        try:
+            async with self._client.stream("GET", url, headers=headers) as response:
+                trace.status = response.status_code
+                trace.content_type = response.headers.get("content-type")
+                trace.etag = response.headers.get("etag")
+                trace.last_modified = response.headers.get("last-modified")
+                return await self._response(url, response, accept, validators, trace)
+        except httpx.TimeoutException as exc:
+            raise _Failure("timeout", f"{url}: {type(exc).__name__} after {self.options.timeout_s}s", True) from exc
+        except httpx.ConnectError as exc:
+            raise _Failure("connection", f"{url}: cannot connect ({exc})", True) from exc
+        except (httpx.TransportError, httpx.DecodingError) as exc:
+            raise _Failure("connection", f"{url}: connection failed mid-response ({type(exc).__name__}: {exc})", True) from exc
+
+    async def _response(
+        self, url: str, response: httpx.Response, accept: frozenset[str], validators: Validators | None, trace: _Trace
+    ) -> Body | str:
+        status = response.status_code
+        if status in REDIRECT_CODES:
+            location = response.headers.get("location")
+            if not location:
+                raise _Failure("bad_redirect", f"{url}: HTTP {status} without a Location header")
+            try:
+                return str(urldefrag(urljoin(url, location.strip())).url)
+            except ValueError as exc:
+                raise _Failure("bad_redirect", f"{url}: redirect to an invalid URL {location!r}") from exc
+        if status == 304 and validators is not None:
+            trace.etag = trace.etag or validators.etag
+            trace.last_modified = trace.last_modified or validators.last_modified
+            return Body(url, url, status, b"", "", None, validators.content_hash, not_modified=True)
+        if status == 429 or status in RETRY_CODES:
+            code = "http_429" if status == 429 else "http_5xx"
+            raise _Failure(code, f"{url}: HTTP {status}, will retry", True, _retry_after(response.headers.get("retry-after")))
+        if 300 <= status < 400:
+            raise _Failure("http_3xx", f"{url}: HTTP {status} is neither a redirect with a Location nor a page")
+        if status >= 400 or status < 200:
+            code = "http_5xx" if status >= 500 else "http_4xx"
+            raise _Failure(code, f"{url}: HTTP {status} {response.reason_phrase}")
+        media, charset = parse_content_type(trace.content_type)
+        trace.charset = charset
+        if media not in accept and media not in SNIFF_TYPES:
+            raise _Failure("content_type", f"{url}: content type {media!r} is not an article page or feed")
+        body = await self._read(url, response, trace)
+        if media not in accept:
+            media = sniff_media_type(body)
+            if media not in accept:
+                raise _Failure("content_type", f"{url}: served as {trace.content_type!r} and the body is not {'/'.join(sorted(accept))}")
+        charset = sniff_charset(body, charset) if media in HTML_TYPES else charset
+        if self.raw_root is not None:  # compression and file I/O off the event loop
+            content_hash = await asyncio.to_thread(write_raw, self.raw_root, body)
+        else:
+            content_hash = hashlib.sha256(body).hexdigest()
+        return Body(url, url, status, body, media, charset, content_hash)
+
+    async def _read(self, url: str, response: httpx.Response, trace: _Trace) -> bytes:
+        """The body, enforcing the wire and decompressed limits while streaming."""
+        limit, inflated_limit = self.options.max_bytes, self.options.max_decompressed_bytes
+        length = response.headers.get("content-length")
+        if length and length.isdigit() and int(length) > limit:
+            raise _Failure("too_large", f"{url}: Content-Length {length} is over the {limit}-byte limit")
+        decoder = _decoder(url, response.headers.get("content-encoding", ""), inflated_limit)
+        out = bytearray()
+        async for chunk in response.aiter_raw():
+            trace.wire_bytes += len(chunk)
+            if trace.wire_bytes > limit:
+                raise _Failure("too_large", f"{url}: body is over the {limit}-byte limit")
+            out += decoder.feed(chunk)
+        out += decoder.flush()
+        return bytes(out)
+
+    # --- checks: scheme, address, robots -----------------------------------------
+
+    async def _check(self, url: str) -> None:
+        parts = urlsplit(url)
+        if parts.scheme not in ("http", "https"):
+            raise _Failure("unsupported_scheme", f"{url}: only http and https are fetched")
+        host = parts.hostname
+        if not host:
+            raise _Failure("invalid_url", f"{url}: no host")
+        await self._check_address(url, host, parts.port or (443 if parts.scheme == "https" else 80))
+        if self.options.respect_robots:
+            await self._check_robots(url)
+
+    async def _check_address(self, url: str, host: str, port: int) -> None:
+        if self.options.allow_private:
+            return
+        known = self._addresses.get(host)
+        if known is None:
+            known = await self._resolve(host, port)
+            self._addresses[host] = known
+        if isinstance(known, _Failure):
+            raise _Failure(known.error_class, f"{url}: {known}", known.transient)
+
+    async def _resolve(self, host: str, port: int) -> bool | _Failure:
+        try:
+            addresses = [ipaddress.ip_address(host)]
+        except ValueError:
+            try:
+                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+            except (socket.gaierror, UnicodeError) as exc:
+                return _Failure("dns", f"cannot resolve {host} ({exc})")
+            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
+        for address in addresses:
+            mapped = getattr(address, "ipv4_mapped", None) or address
+            public = mapped.is_global and not mapped.is_multicast
+            if not public and not any(mapped in net for net in self._allowed):
+                return _Failure("private_address", f"{host} resolves to the non-public address {mapped}: refused")
+        return True
+
+    async def _check_robots(self, url: str) -> None:
+        parts = urlsplit(url)
+        origin = f"{parts.scheme}://{parts.netloc}"
+        if origin not in self._robots:
+            async with self._robots_locks.setdefault(origin, asyncio.Lock()):
+                if origin not in self._robots:
+                    self._robots[origin] = await self._fetch_robots(origin)
+        rules = self._robots[origin]
+        if isinstance(rules, _Failure):
+            raise _Failure(rules.error_class, f"{url}: {rules}")
+        if rules is not None and not rules.can_fetch(url, self.options.user_agent):
+            raise _Failure("robots_disallowed", f"{url}: disallowed by {origin}/robots.txt for {self.options.user_agent!r}")
+
+    async def _fetch_robots(self, origin: str) -> Protego | _Failure | None:
+        """The origin's rules; None = no robots.txt (all allowed); a failure = unreachable (all disallowed, RFC 9309)."""
+        assert self._client is not None
+        url = f"{origin}/robots.txt"
+        try:
+            async with asyncio.timeout(self.options.total_timeout_s):
+                for _ in range(ROBOTS_MAX_REDIRECTS + 1):
+                    parts = urlsplit(url)
+                    await self._check_address(url, parts.hostname or "", parts.port or 80)
+                    async with self._host(url).slot(), self._global:
+                        async with self._client.stream("GET", url, headers={"Accept": "text/plain"}) as response:
+                            location = response.headers.get("location")
+                            if response.status_code in REDIRECT_CODES and location:
+                                url = urljoin(url, location)
+                                continue
+                            if 400 <= response.status_code < 500:
+                                return None
+                            if response.status_code >= 500:
+                                return _Failure("robots_unreachable", f"{origin}/robots.txt answered HTTP {response.status_code}")
+                            text = await self._read_robots(response)
+                    rules = Protego.parse(text)
+                    delay = rules.crawl_delay(self.options.user_agent)
+                    if delay:
+                        host = self._host(origin)
+                        host.delay = max(host.delay, min(float(delay), self.options.max_crawl_delay_s))
+                    return rules
+        except _Failure as failure:
+            return failure
+        except (httpx.HTTPError, TimeoutError) as exc:
+            return _Failure("robots_unreachable", f"{origin}/robots.txt could not be fetched ({type(exc).__name__}: {exc})")
+        return None  # too many redirects: treated as no robots.txt (RFC 9309 2.3.1.2)
+
+    async def _read_robots(self, response: httpx.Response) -> str:
+        data = bytearray()
+        async for chunk in response.aiter_bytes():
+            data += chunk
+            if len(data) >= ROBOTS_MAX_BYTES:
+                break
+        return bytes(data[:ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace")
+
+    def _host(self, url: str) -> _Host:
+        key = urlsplit(url).netloc.lower()
+        host = self._hosts.get(key)
+        if host is None:
+            host = self._hosts[key] = _Host(self.options.per_host_concurrency, self.options.per_host_delay_s)
+        return host
+
+
+class _Decoder:
+    """Content-Encoding decoding that stops at `limit` output bytes (gzip bombs)."""
+
+    def __init__(self, url: str, encoding: str, limit: int) -> None:
+        self.url, self.limit, self.size = url, limit, 0
+        self.inflater = None if encoding in ("", "identity") else zlib.decompressobj(47 if encoding in ("gzip", "x-gzip") else 15)
+        self.deflate = encoding == "deflate"
+        self.started = False
+
+    def feed(self, chunk: bytes) -> bytes:
+        if self.inflater is None:
+            return self._count(chunk)
+        if self.deflate and not self.started and chunk:  # "deflate" is zlib-wrapped or raw, depending on the server
+            self.started = True
+            if (chunk[0] & 0x0F) != 8:
+                self.inflater = zlib.decompressobj(-15)
+        out = bytearray()
+        data = chunk
+        try:
+            while data:
+                out += self._count(self.inflater.decompress(data, self.limit + 1 - self.size))
+                data = self.inflater.unconsumed_tail
+        except zlib.error as exc:
+            raise _Failure("content_encoding", f"{self.url}: corrupt compressed body ({exc})") from exc
+        return bytes(out)
+
+    def flush(self) -> bytes:
+        return self._count(self.inflater.flush()) if self.inflater is not None else b""
+
+    def _count(self, data: bytes) -> bytes:
+        self.size += len(data)
+        if self.size > self.limit:
+            raise _Failure("decompression_bomb", f"{self.url}: body expands beyond {self.limit} bytes")
+        return data
+
+
+def _decoder(url: str, encoding: str, limit: int) -> _Decoder:
+    encoding = encoding.strip().lower()
+    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
+        raise _Failure("content_encoding", f"{url}: unsupported Content-Encoding {encoding!r}")
+    return _Decoder(url, encoding, limit)
+
+
+def _accept_header(accept: frozenset[str]) -> str:
+    return ", ".join(sorted(accept)) + ", */*;q=0.1"
+
+
+def _retry_after(value: str | None) -> float | None:
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
+
+
+# --- the batch entry point -----------------------------------------------------
+
+
+async def fetch_batch_async(
+    items: Sequence[WorkItem], options: FetchOptions, raw_root: Path, previous: Mapping[str, Validators] | None = None
+) -> FetchBatch:
+    previous = previous or {}
+    unique = list({item.url: item for item in reversed(items)}.values())[::-1]
+    batch = FetchBatch()
+    async with Fetcher(options, raw_root) as fetcher:
+        outcomes = await asyncio.gather(
+            *(fetcher.fetch_url(item.url, validators=previous.get(item.url), source_name=item.source_name) for item in unique)
+        )
+    for item, outcome in zip(unique, outcomes, strict=True):
+        batch.fetches.extend(outcome.fetches)
+        if outcome.reject is not None:
+            batch.rejects.append(outcome.reject)
+        body = outcome.body
+        if body is not None and not body.not_modified:
+            last = outcome.fetches[-1]
+            batch.documents.append(
+                Document(
+                    uri=item.url,
+                    source=DOCUMENT_SOURCE.get(item.source_kind, item.source_kind),
+                    body=body.body,
+                    media_type="text/html",
+                    charset=body.charset,
+                    url=body.final_url,
+                    fetch_id=last.fetch_id,
+                    fetched_at=last.fetched_at,
+                )
+            )
+    return batch
+
+
+def fetch_batch(
+    items: Sequence[WorkItem], options: FetchOptions, raw_root: Path, previous: Mapping[str, Validators] | None = None
+) -> FetchBatch:
+    """Fetch every item's URL; failures become Fetch rows with an error_class and Rejects."""
+    return run_sync(fetch_batch_async(items, options, raw_root, previous))
+
+
+def run_sync(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine from sync code, also when an event loop is already running in this thread."""
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return asyncio.run(coroutine)
+    with concurrent.futures.ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, coroutine).result()

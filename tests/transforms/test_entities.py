@@ -1,0 +1,172 @@
+"""Entity mentions and resolution: the seed golden file, and resolution rules on small texts."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+import spacy
+from spacy.language import Language
+
+from transforms.entities import extract_entities, find_mentions, prepare_pipeline, to_country, to_entity_id
+from transforms.models import Article, Entity, to_content_hash
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_entities.json"
+REGENERATE = "python -m bench.entities --regenerate-golden"
+
+
+@pytest.fixture(scope="module")
+def prepared(nlp: Language) -> Language:
+    """A prepared copy of the session pipeline (the shared one is left as it is)."""
+    return prepare_pipeline(spacy.load(nlp.path))
+
+
+def make_article(text: str, article_id: str = "a1") -> Article:
+    return Article(article_id, to_content_hash(text), f"test:{article_id}", "seed", text)
+
+
+def resolve(prepared: Language, *texts: str, known: tuple[Entity, ...] = ()) -> tuple[list, list]:  # type: ignore[type-arg]
+    articles = [make_article(t, f"a{i}") for i, t in enumerate(texts)]
+    return extract_entities([prepared(a.text) for a in articles], articles, known)
+
+
+def canonical_of(mentions: list, surface: str, article_id: str | None = None) -> set[str]:  # type: ignore[type-arg]
+    return {m.canonical for m in mentions if m.text == surface and (article_id is None or m.article_id == article_id)}
+
+
+# --- the seed article (issue 2) ----------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def seed_result(prepared: Language, seed_article: Article) -> tuple[list, list]:  # type: ignore[type-arg]
+    return extract_entities([prepared(seed_article.text)], [seed_article])
+
+
+def test_seed_matches_golden(seed_result: tuple[list, list], seed_article: Article) -> None:  # type: ignore[type-arg]
+    from bench.entities import seed_entities  # noqa: F401  (the same structure the command writes)
+    from dataclasses import asdict
+
+    mentions, entities = seed_result
+    got = {
+        "article_id": seed_article.article_id,
+        "mentions": [{k: v for k, v in asdict(m).items() if k != "article_id"} for m in mentions],
+        "entities": sorted((asdict(e) for e in entities), key=lambda e: (e["type"], e["name"])),
+    }
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    assert got == expected, f"seed entities differ from {GOLDEN.name}; if the change is intended run: {REGENERATE}"
+
+
+def test_seed_has_the_canonical_entities(seed_result: tuple[list, list]) -> None:  # type: ignore[type-arg]
+    _, entities = seed_result
+    names = {e.name for e in entities}
+    for name in ("Vladimir Putin", "Xi Jinping", "Joe Biden", "Andrei Piontkowski", "Ulrich Schmid", "China",
+                 "Russia", "Ukraine", "Kherson", "Bali", "United States", "United Nations", "G20",
+                 "University of St. Gallen"):
+        assert name in names, name
+    assert "Putin" not in names and "Schmid" not in names and "Xi" not in names
+    assert len({e.entity_id for e in entities}) == len(entities)
+
+
+def test_seed_short_forms_acronyms_and_possessives(seed_result: tuple[list, list],  # type: ignore[type-arg]
+                                                   seed_article: Article) -> None:
+    mentions, _ = seed_result
+    text = seed_article.text
+    for m in mentions:
+        assert m.text == text[m.start:m.end]
+    assert canonical_of(mentions, "Putin") == {"Vladimir Putin"}
+    headline_xi = [m for m in mentions if m.text == "Xi" and m.start < text.index("\n")]
+    assert [m.canonical for m in headline_xi] == ["Xi Jinping"]
+    assert canonical_of(mentions, "US") == {"United States"}
+    assert canonical_of(mentions, "UN") == {"United Nations"}
+    assert canonical_of(mentions, "Schmid") == {"Ulrich Schmid"}
+    china_s = text.index("China’s")
+    assert [m.canonical for m in mentions if m.start == china_s] == ["China"]
+    assert all(m.end != china_s + len("China’s") for m in mentions)  # the possessive is not in the span
+    biden = [m for m in mentions if m.canonical == "Joe Biden"]
+    assert biden and all(m.text == "Joe Biden" for m in biden)  # "US President" is not part of the name
+    gallen = [m for m in mentions if m.canonical == "University of St. Gallen"]
+    assert gallen and gallen[0].text == "University of St.Gallen"  # stored as written
+    ids = {m.entity_id for m in mentions if m.canonical == "Vladimir Putin"}
+    assert ids == {to_entity_id("Vladimir Putin", "PERSON")}
+
+
+# --- resolution rules (issue 4) ----------------------------------------------------------------------
+
+
+def test_entity_id_is_stable_and_folds_spelling_variants() -> None:
+    assert to_entity_id("Vladimir Putin", "PERSON") == "e06ea338ab17e2aa"  # same input, same id, forever
+    assert to_entity_id("Zürich", "GPE") == to_entity_id("ZURICH", "LOC")
+    assert to_entity_id("Acme Inc.", "ORG") == to_entity_id("Acme", "ORG")
+    assert to_entity_id("Jordan", "PERSON") != to_entity_id("Jordan", "GPE")
+
+
+def test_article_acronym_expansion_and_country_short_forms(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "The World Health Organization (WHO) warned on Monday about the outbreak. "
+                                    "Officials of the WHO met envoys from the U.S. and America's allies in Geneva.")
+    assert canonical_of(mentions, "WHO") == {"World Health Organization"}
+    assert canonical_of(mentions, "U.S.") == {"United States"}
+    assert canonical_of(mentions, "America") == {"United States"}
+
+
+def test_article_defined_acronym_beats_nothing_known(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "The Federal Office for Civil Protection (FOCP) said on Tuesday that shelters "
+                                    "were ready. A spokesman for the FOCP declined to comment.")
+    assert canonical_of(mentions, "FOCP") == {"Federal Office for Civil Protection"}
+
+
+def test_demonym_keeps_its_own_entity_linked_to_country(prepared: Language) -> None:
+    mentions, entities = resolve(prepared, "Russian troops withdrew from the city, and Russia said the Russians "
+                                           "would regroup.")
+    norp = [m for m in mentions if m.label == "NORP"]
+    assert norp and {m.canonical for m in norp} == {"Russian"}
+    country = [m for m in mentions if m.text == "Russia"]
+    assert country and country[0].entity_id != norp[0].entity_id
+    assert to_country("Russian") == "Russia"
+    assert {e.type for e in entities if e.name == "Russian"} == {"NORP"}
+
+
+def test_short_form_honours_name_order(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Chinese President Xi Jinping met Angela Merkel in Berlin on Friday. "
+                                    "Merkel said talks with Xi had been frank.")
+    assert canonical_of(mentions, "Xi") == {"Xi Jinping"}
+    assert canonical_of(mentions, "Merkel") == {"Angela Merkel"}
+
+
+def test_titles_dropped_and_diacritics_folded_for_matching(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Chancellor Olaf Scholz spoke in Zürich on Monday. Mr Scholz said the banks "
+                                    "in Zurich were sound.")
+    assert canonical_of(mentions, "Scholz") == {"Olaf Scholz"}
+    zurich = {m.entity_id for m in mentions if m.text in {"Zürich", "Zurich"}}
+    assert len(zurich) == 1
+
+
+def test_ambiguous_short_form_across_articles_stays_separate(prepared: Language) -> None:
+    bill = Entity(to_entity_id("Bill Clinton", "PERSON"), "Bill Clinton", "PERSON")
+    hillary = Entity(to_entity_id("Hillary Clinton", "PERSON"), "Hillary Clinton", "PERSON")
+    mentions, _ = resolve(prepared, "Clinton spoke to reporters in Washington on Tuesday.", known=(bill, hillary))
+    assert canonical_of(mentions, "Clinton") == {"Clinton"}
+    mentions, _ = resolve(prepared, "Clinton spoke to reporters in Washington on Tuesday. Hillary, as aides call "
+                                    "her, was upbeat.", known=(bill, hillary))
+    assert canonical_of(mentions, "Clinton") == {"Hillary Clinton"}
+    mentions, _ = resolve(prepared, "Clinton spoke to reporters in Washington on Tuesday.", known=(bill,))
+    assert canonical_of(mentions, "Clinton") == {"Bill Clinton"}
+
+
+def test_short_form_resolved_across_articles_in_one_batch(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Ulrich Schmid, a professor in Switzerland, was interviewed on Monday.",
+                          "Professor Schmid said on Tuesday that the war would go on.")
+    assert canonical_of(mentions, "Schmid", "a1") == {"Ulrich Schmid"}
+
+
+def test_all_caps_headline_is_true_cased(prepared: Language) -> None:
+    text = "MERKEL MEETS MACRON IN PARIS\n\nAngela Merkel met Emmanuel Macron in Paris on Monday to discuss trade."
+    mentions = find_mentions(prepared(text))
+    headline = {text[m.start:m.end]: m.label for m in mentions if m.end <= text.index("\n")}
+    assert headline.get("MERKEL") == "PERSON" and headline.get("MACRON") == "PERSON"
+    assert headline.get("PARIS") == "GPE"
+
+
+def test_docs_and_articles_must_pair(prepared: Language) -> None:
+    with pytest.raises(ValueError, match="one doc per article"):
+        extract_entities([prepared("Paris")], [])

@@ -1,0 +1,132 @@
+"""extract_html on real news pages (Scrapinghub benchmark, MIT) and realistic non-article pages."""
+
+from __future__ import annotations
+
+import gzip
+from pathlib import Path
+
+import pytest
+
+from transforms.html import decode_html, extract_html
+from transforms.models import Article, Document, to_article_id, to_content_hash
+
+FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
+SEEDS = Path(__file__).resolve().parent.parent.parent / "seeds"
+BBC_URL = "https://www.bbc.com/news/newsbeat-50470672"
+NYPOST_URL = "https://nypost.com/2019/11/18/chinese-hunter-catches-bubonic-plague-after-eating-wild-rabbit/"
+
+
+def _page(name: str) -> bytes:
+    data = (FIXTURES / name).read_bytes()
+    return gzip.decompress(data) if name.endswith(".gz") else data
+
+
+def _article(name: str, url: str | None, source: str = "url") -> Article:
+    extracted = extract_html(Document(uri=url or name, source=source, body=_page(name), media_type="text/html", url=url))
+    assert extracted.reject is None, extracted.reject
+    assert extracted.article is not None
+    return extracted.article
+
+
+def test_bbc_page_text_starts_with_headline_then_body() -> None:
+    article = _article("bbc_newsbeat_50470672.html.gz", BBC_URL)
+    assert article.title == "Taylor Swift is allowed to play her music at the AMAs after all"
+    assert article.text.startswith(article.title + "\n\n")
+    first_body = article.text[article.blocks[1].start : article.blocks[1].end]
+    assert first_body.startswith("A row involving Taylor Swift, her former record label")
+    assert "Big Machine, says she will be allowed to play her old tracks" in article.text
+    # the headline is not repeated as the first body block
+    assert article.text.count("Taylor Swift is allowed to play her music at the AMAs after all") == 1
+    # boilerplate around the article stays out
+    for junk in ("Share this with", "Copyright ©", "Related Topics", "Read about our approach to external linking"):
+        assert junk not in article.text
+
+
+def test_blocks_tile_the_text_with_one_blank_line() -> None:
+    article = _article("nypost_bubonic_plague.html.gz", NYPOST_URL)
+    assert article.blocks[0].kind == "headline"
+    assert {b.kind for b in article.blocks[1:]} <= {"paragraph", "subheading", "list_item", "blockquote", "table_row"}
+    pieces = [article.text[b.start : b.end] for b in article.blocks]
+    assert "\n\n".join(pieces) == article.text
+    assert all(piece and piece == piece.strip() and "\n\n" not in piece for piece in pieces)
+    assert article.content_hash == to_content_hash(article.text)
+
+
+def test_metadata_and_provenance_from_structured_data() -> None:
+    article = _article("nypost_bubonic_plague.html.gz", NYPOST_URL)
+    assert article.title == "Chinese hunter catches bubonic plague after eating wild rabbit"
+    assert article.authors == ("Natalie Musumeci",)
+    assert article.published_at is not None and article.published_at.startswith("2019-11-18T")
+    assert article.published_at.endswith("+00:00")  # the zone is kept
+    assert article.canonical_url == NYPOST_URL
+    assert article.article_id == to_article_id(NYPOST_URL)
+    provenance = dict(article.provenance)
+    assert provenance["title"] in {"html", "json_ld", "meta"}
+    assert provenance["canonical_url"] == "html"
+    assert set(provenance.values()) <= {"json_ld", "meta", "html", "url", "text", "trafilatura"}
+    assert {"text", "title", "authors", "published_at"} <= provenance.keys()
+
+
+def test_typography_is_normalised_but_curly_quotes_stay() -> None:
+    article = _article("nypost_bubonic_plague.html.gz", NYPOST_URL)
+    assert "\u00a0" not in article.text and "\u200b" not in article.text
+    assert "north China’s Inner Mongolia" in article.text  # the page's curly apostrophe
+
+
+@pytest.mark.parametrize("seed", sorted(p.name for p in SEEDS.glob("*.html")))
+def test_seed_pages_extract_with_seed_ids(seed: str) -> None:
+    document = Document(uri=seed, source="seed", body=(SEEDS / seed).read_bytes(), media_type="text/html")
+    extracted = extract_html(document)
+    assert extracted.article is not None, extracted.reject
+    article = extracted.article
+    assert article.article_id == to_article_id(f"seed:{seed}")
+    assert len(article.text) > 1000 and article.title and article.published_at
+    assert article.canonical_url and article.canonical_url.startswith("https://")
+
+
+def test_same_page_same_id_and_hash() -> None:
+    one, two = (_article("bbc_newsbeat_50470672.html.gz", BBC_URL) for _ in range(2))
+    assert (one.article_id, one.content_hash, one.text) == (two.article_id, two.content_hash, two.text)
+
+
+@pytest.mark.parametrize(
+    ("name", "reason"),
+    [
+        ("index_page.html", "not_article_index"),
+        ("paywall_stub.html", "paywall"),
+        ("consent_wall.html", "consent_wall"),
+        ("js_shell.html", "js_shell"),
+        ("no_article_text.html", "no_article_text"),
+        ("not_html.pdf", "not_html"),
+    ],
+)
+def test_pages_that_are_not_articles_are_rejected_with_their_reason(name: str, reason: str) -> None:
+    document = Document(uri=f"https://courier.example/{name}", source="url", body=_page(name),
+                        media_type="text/html", url=f"https://courier.example/{name}", fetch_id="f1")
+    extracted = extract_html(document)
+    assert extracted.article is None
+    assert extracted.reject is not None
+    assert (extracted.reject.stage, extracted.reject.reason) == ("extract", reason)
+    assert extracted.reject.fetch_id == "f1" and extracted.reject.uri == document.uri
+    assert extracted.reject.message
+
+
+@pytest.mark.parametrize("body", [b"", b"   \n", b'{"error": "not found"}', b"just some plain words, no markup"])
+def test_empty_and_non_html_bodies_are_rejected(body: bytes) -> None:
+    extracted = extract_html(Document(uri="u", source="url", body=body, media_type="text/html"))
+    assert extracted.article is None and extracted.reject is not None
+    assert extracted.reject.reason in {"empty", "not_html"}
+
+
+def test_decode_html_prefers_declared_then_meta_charset() -> None:
+    page = '<html><head><meta charset="windows-1252"></head><body><p>café “quoted”</p></body></html>'
+    raw = page.encode("cp1252")
+    assert "café “quoted”" in decode_html(raw)
+    assert "café" in decode_html(page.replace("windows-1252", "utf-8").encode("utf-8"), "utf-8")
+
+
+def test_short_paywalled_teaser_does_not_pass_as_article() -> None:
+    page = _page("paywall_stub.html").replace(b"Subscribe to continue reading. Already a subscriber? Log in.", b"")
+    extracted = extract_html(Document(uri="p", source="url", body=page, media_type="text/html"))
+    assert extracted.article is None and extracted.reject is not None
+    assert extracted.reject.reason == "paywall"  # isAccessibleForFree: False and almost no text

@@ -1,0 +1,189 @@
+"""Quotes: quotation marks, speakers, indirect speech, and the seed's golden quotes."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from transforms.entities import extract_entities
+from transforms.models import Article, Quote, to_article_id, to_content_hash
+from transforms.quotes import extract_quotes, find_quote_spans
+
+GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_quotes.json"
+REGENERATE = "python -m bench.quotes --regenerate-golden"
+
+
+def _article(text: str) -> Article:
+    return Article(to_article_id(f"test:{text[:40]}"), to_content_hash(text), "test", "test", text)
+
+
+def _quotes(nlp, text: str) -> tuple[list[Quote], dict[str, str]]:  # type: ignore[no-untyped-def]
+    article = _article(text)
+    doc = nlp(text)
+    mentions, entities = extract_entities([doc], [article])
+    return extract_quotes(doc, article, mentions), {e.entity_id: e.name for e in entities}
+
+
+def _spans(text: str) -> list[str]:
+    return [text[q.start : q.end] for q in find_quote_spans(text)]
+
+
+# --- quotation marks -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ("He said “yes” twice.", ["“yes”"]),
+        ('He said "yes" twice.', ['"yes"']),
+        ("Sie sagte „ja“ und ging.", ["„ja“"]),
+        ("Il a dit «oui» hier.", ["«oui»"]),
+        ("But: «China wants more.” Then", ["«China wants more.”"]),
+        ("The ‘Brexit’ vote", ["‘Brexit’"]),
+        ("Russia’s army and the Russians’ views don't change", []),
+        ("He is 6'2\" tall and bought a 12\" pizza.", []),
+        ("He stood 5'11\" and said \"go\".", ['"go"']),
+        ("In the ’90s, rock ’n’ roll ruled.", []),
+    ],
+)
+def test_quote_marks_styles_apostrophes_and_units(text: str, expected: list[str]) -> None:
+    assert _spans(text) == expected
+
+
+def test_nested_quotes_return_the_outer_one() -> None:
+    text = "“He told me ‘never again’ and left,” she said."
+    assert _spans(text) == ["“He told me ‘never again’ and left,”"]
+
+
+def test_quote_over_several_paragraphs() -> None:
+    text = "She said:\n\n“First paragraph of the quote.\n\n“Second paragraph.\n\n“Last one.”\n\nThen the writer."
+    spans = find_quote_spans(text)
+    assert len(spans) == 1
+    assert text[spans[0].start : spans[0].end].startswith("“First") and text[spans[0].end - 1] == "”"
+    assert spans[0].paragraphs == 3
+
+
+def test_unbalanced_mark_does_not_swallow_the_article() -> None:
+    text = "He said “this never closes.\n\nA new paragraph with “a real quote” here.\n\nAnd “another.”"
+    assert _spans(text) == ["“a real quote”", "“another.”"]
+
+
+# --- speakers ------------------------------------------------------------------------
+
+
+def test_said_x_and_x_said(nlp) -> None:  # type: ignore[no-untyped-def]
+    quotes, names = _quotes(nlp, "“We will win this election,” said Maria Lopez.\n\nJohn Smith said: “We will not.”")
+    direct = [q for q in quotes if q.kind == "direct"]
+    assert [(q.text, q.speaker, names.get(q.speaker_entity_id or "")) for q in direct] == [
+        ("“We will win this election,”", "Maria Lopez", "Maria Lopez"),
+        ("“We will not.”", "John Smith", "John Smith"),
+    ]
+    assert direct[0].cue_lemma == "say" and direct[0].text == direct[0].text.strip()
+
+
+def test_pronoun_speaker_points_at_the_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "Senator Anna Berg spoke in Boston on Monday.\n\n“The bill is dead,” she said."
+    quotes, names = _quotes(nlp, text)
+    quote = next(q for q in quotes if q.kind == "direct")
+    assert quote.speaker == "she"
+    assert names[quote.speaker_entity_id or ""] == "Anna Berg"
+
+
+def test_carry_over_and_unnamed_speaker(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = (
+        "“Prices will rise,” said Peter Novak, an economist at the bank. The bank has cut its forecast.\n\n"
+        "“Nobody can stop that now.”\n\n"
+        "Inflation is high, a senior official said."
+    )
+    quotes, names = _quotes(nlp, text)
+    carried = next(q for q in quotes if q.text.startswith("“Nobody"))
+    assert carried.method == "carry_over" and carried.confidence < 0.9
+    assert names[carried.speaker_entity_id or ""] == "Peter Novak"
+    official = next(q for q in quotes if q.kind == "indirect")
+    assert (official.text, official.speaker, official.speaker_entity_id) == (
+        "Inflation is high",
+        "a senior official",
+        None,
+    )
+
+
+def test_quote_after_its_attribution_continues_it(nlp) -> None:  # type: ignore[no-untyped-def]
+    quotes, names = _quotes(nlp, "“Prices will rise,” said Peter Novak. “Nobody can stop that now.”")
+    assert [(q.method, q.cue) for q in quotes] == [("cue_in_sentence", "said"), ("continuation", "said")]
+    assert {names[q.speaker_entity_id or ""] for q in quotes} == {"Peter Novak"}
+
+
+def test_scare_quote_is_not_a_quotation(nlp) -> None:  # type: ignore[no-untyped-def]
+    quotes, _ = _quotes(nlp, "The so-called “reform” passed the house on Tuesday.")
+    assert quotes == []
+
+
+def test_according_to_and_mixed(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "According to Maria Lopez, the deal is off.\n\nThe ministry said that the plan was “dead on arrival” for now."
+    quotes, names = _quotes(nlp, text)
+    kinds = {q.kind: q for q in quotes}
+    assert kinds["indirect"].text == "the deal is off" and kinds["indirect"].cue == "According to"
+    assert names[kinds["indirect"].speaker_entity_id or ""] == "Maria Lopez"
+    assert kinds["mixed"].text.startswith("that the plan was “dead on arrival”")
+    assert kinds["partial"].text == "“dead on arrival”" and kinds["partial"].speaker == "The ministry"
+
+
+# --- the seed article -----------------------------------------------------------------
+
+
+def _records(nlp, article: Article) -> list[dict[str, object]]:  # type: ignore[no-untyped-def]
+    from bench.quotes import quote_records
+
+    return quote_records(nlp, article)
+
+
+def test_seed_golden(nlp, seed_article) -> None:  # type: ignore[no-untyped-def]
+    expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
+    got = _records(nlp, seed_article)
+    assert got == expected, f"seed quotes differ from {GOLDEN}; if the change is intended, run `{REGENERATE}`"
+
+
+def test_seed_direct_quotes_and_speakers(nlp, seed_article) -> None:  # type: ignore[no-untyped-def]
+    records = _records(nlp, seed_article)
+    quoted = [(r["kind"], str(r["text"])[:12], r["speaker_canonical"]) for r in records if r["kind"] in ("direct", "partial")]
+    assert quoted == [
+        ("partial", "“shock waves", "Andrei Piontkowski"),
+        ("partial", "“Every Russi", "Andrei Piontkowski"),
+        ("partial", "“that Russia", "Andrei Piontkowski"),
+        ("direct", "“Putin is mo", "Andrei Piontkowski"),
+        ("partial", "“solid as a ", "China"),
+        ("direct", "«China wants", "Ulrich Schmid"),
+        ("direct", "“China is Ru", "Ulrich Schmid"),
+        ("direct", "“Within the ", "Ulrich Schmid"),
+    ]
+    assert not any("rocky" in str(r["text"]) for r in records)
+    indirect = [(str(r["text"])[:14], r["speaker"], r["speaker_canonical"]) for r in records if r["kind"] == "indirect"]
+    assert indirect == [
+        ("Putin’s defeat", "a Kremlin insider", None),
+        ("This defeat ha", "Kremlin expert Andrei Piontkowski", "Andrei Piontkowski"),
+        ("Putin no longe", "Russian expert Ulrich Schmid from the University of St.Gallen", "Ulrich Schmid"),
+    ]
+
+
+# --- properties -----------------------------------------------------------------------
+
+_ALPHABET = st.sampled_from(list("ab Z.,:;-—\n'\"“”‘’«»„5") + ["said", " he ", "Anna", "according to "])
+
+
+@settings(max_examples=50, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.lists(_ALPHABET, max_size=40).map("".join))
+def test_any_text_gives_valid_spans(nlp, text: str) -> None:  # type: ignore[no-untyped-def]
+    for span in find_quote_spans(text):
+        assert 0 <= span.start < span.end <= len(text)
+    quotes, _ = _quotes(nlp, text)
+    for quote in quotes:
+        assert quote.text == text[quote.start : quote.end]
+        assert 0 <= quote.start < quote.end <= len(text)
+        if quote.speaker is not None:
+            assert quote.speaker == text[quote.speaker_start : quote.speaker_end]  # type: ignore[misc]
+        if quote.cue is not None:
+            assert quote.cue == text[quote.cue_start : quote.cue_end]  # type: ignore[misc]

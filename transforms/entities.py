@@ -1,0 +1,557 @@
+"""Entity mentions and their resolution to canonical entities.
+
+Mentions come from spaCy NER (plus a gazetteer and true-cased all-caps
+headlines, added by `prepare_pipeline`), cleaned ("the", titles and
+possessives dropped from the span) and made consistent within the article
+(one label per name; a name tagged once is tagged everywhere it recurs).
+
+Resolution, within the article: countries and their short forms ("US",
+"U.S.", "America") to one country; acronyms to their expansion (the
+article's own "World Health Organization (WHO)", else the gazetteer's);
+a person's short form ("Schmid", and "Xi" for the family-name-first
+"Xi Jinping") to the full name found in the article. Across articles: the
+`known` entities resolve a short form only when exactly one known person
+fits, or when the article's context (another part of the name) decides.
+Demonyms (NORP, "Russian") keep their own entity; `to_country` links them.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from spacy.language import Language
+from spacy.tokens import Doc, Span, Token
+from spacy.util import filter_spans
+
+from transforms.gazetteer import (
+    FAMILY_FIRST_SURNAMES,
+    gazetteer_patterns,
+    to_country,
+    to_country_name,
+    to_demonym_country,
+    to_organisation,
+)
+from transforms.models import Article, Entity, Mention
+from transforms.names import TITLES, normalise_name, normalise_person_name, to_name_key
+
+__all__ = [
+    "ENTITY_LABELS",
+    "MentionSpan",
+    "extract_entities",
+    "find_mentions",
+    "prepare_pipeline",
+    "to_coarse_type",
+    "to_country",
+    "to_entity_id",
+]
+
+# spaCy (OntoNotes) labels that name an entity; numbers and dates are not entities.
+ENTITY_LABELS: frozenset[str] = frozenset(
+    {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
+)
+_COARSE = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "NORP": "NORP"}
+# Short all-caps words that the gazetteer must not tag in an all-caps headline.
+_RULER_SKIP = frozenset({"WHO", "AU", "EC", "Fed", "GB", "CIS", "Lao", "Pole", "Turk", "Scot", "Finn", "Dane"})
+_ACRONYM_DEF = re.compile(
+    r"((?:[A-Z][\w&'’.-]*)(?:\s+(?:of|the|for|and|on|in|de|du|des|la|le|[A-Z][\w&'’.-]*))*)\s*\(([A-Z][A-Za-z0-9&.]{1,9})\)"
+)
+_MAX_NAME_TOKENS = 6
+
+
+@dataclass(frozen=True)
+class MentionSpan:
+    """A cleaned mention in a doc: character offsets and spaCy label."""
+
+    start: int
+    end: int
+    label: str
+
+
+# --- pipeline -----------------------------------------------------------------------------------
+
+
+def prepare_pipeline(nlp: Language, truecase: bool = True, gazetteer: bool = True) -> Language:
+    """Add the gazetteer (countries, demonyms, organisations) and headline true-casing.
+
+    Idempotent: calling it twice adds nothing more. Returns `nlp` itself.
+    """
+    if gazetteer and "newsdesk_gazetteer" not in nlp.pipe_names and "ner" in nlp.pipe_names:
+        ruler = nlp.add_pipe("entity_ruler", name="newsdesk_gazetteer", after="ner",
+                             config={"overwrite_ents": False, "phrase_matcher_attr": "ORTH"})
+        patterns = [p for p in gazetteer_patterns() if p["pattern"] not in _RULER_SKIP]
+        ruler.add_patterns(patterns)  # type: ignore[attr-defined]
+    if truecase and "newsdesk_truecase" not in nlp.pipe_names and "ner" in nlp.pipe_names:
+        nlp.add_pipe("newsdesk_truecase", last=True)
+    return nlp
+
+
+@Language.factory("newsdesk_truecase")
+def _make_truecaser(nlp: Language, name: str) -> "HeadlineTruecaser":
+    return HeadlineTruecaser(nlp, name)
+
+
+class HeadlineTruecaser:
+    """Re-tags all-caps sentences (headlines) from a true-cased copy.
+
+    Each word takes the casing it has elsewhere in the document, stop words
+    go lower case, other words title case; the components before this one
+    run on that copy and its entities replace those of the all-caps text.
+    """
+
+    def __init__(self, nlp: Language, name: str) -> None:
+        self.nlp = nlp
+        self.name = name
+        self.common_words = _common_words(nlp)
+
+    def __call__(self, doc: Doc) -> Doc:
+        sentences = _caps_sentences(doc)
+        if not sentences:
+            return doc
+        casing = _casing_evidence(doc, sentences)
+        common = self.common_words
+        replaced: list[Span] = []
+        kept = [ent for ent in doc.ents if not any(s.start <= ent.start < s.end for s in sentences)]
+        for sent in sentences:
+            text = _truecase(sent, casing, common)
+            copy = self.nlp.make_doc(text)
+            for pipe_name, proc in self.nlp.pipeline:
+                if pipe_name == self.name:
+                    break
+                copy = proc(copy)
+            for ent in copy.ents:
+                span = doc.char_span(sent.start_char + ent.start_char, sent.start_char + ent.end_char,
+                                     label=ent.label_, alignment_mode="expand")
+                if span is not None:
+                    replaced.append(span)
+        doc.ents = filter_spans(kept + replaced)
+        return doc
+
+
+def _is_caps_word(text: str) -> bool:
+    return len(text) > 1 and text.isalpha() and text.isupper()
+
+
+def _caps_sentences(doc: Doc) -> list[Span]:
+    sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
+    found = []
+    for sent in (line for s in sents for line in _split_lines(s)):
+        words = [t.text for t in sent if t.is_alpha and len(t.text) > 1]
+        caps = [w for w in words if w.isupper()]
+        if len(caps) >= 2 and len(caps) >= 0.6 * len(words):
+            found.append(sent)
+    return found
+
+
+def _split_lines(sent: Span) -> list[Span]:
+    """A sentence cut at line breaks (a headline runs into the next paragraph otherwise)."""
+    lines, start = [], sent.start
+    for token in sent:
+        if "\n" in token.text or "\n" in token.whitespace_:
+            end = token.i if "\n" in token.text else token.i + 1
+            if end > start:
+                lines.append(sent.doc[start:end])
+            start = token.i + 1
+    if sent.end > start:
+        lines.append(sent.doc[start:sent.end])
+    return lines
+
+
+def _casing_evidence(doc: Doc, skip: Sequence[Span]) -> dict[str, str]:
+    """Most frequent non-initial, not all-caps spelling of each word in the doc."""
+    skipped = {i for s in skip for i in range(s.start, s.end)}
+    counts: dict[str, Counter[str]] = defaultdict(Counter)
+    for token in doc:
+        if token.i in skipped or token.is_sent_start or not token.is_alpha or token.text.isupper():
+            continue
+        counts[token.lower_][token.text] += 1
+    return {word: forms.most_common(1)[0][0] for word, forms in counts.items()}
+
+
+def _common_words(nlp: Language) -> frozenset[str]:
+    """Verbs, adjectives and adverbs of the lemmatizer's word index: lower case in a headline."""
+    if "lemmatizer" not in nlp.pipe_names:
+        return frozenset()
+    lookups = getattr(nlp.get_pipe("lemmatizer"), "lookups", None)
+    if lookups is None or not lookups.has_table("lemma_index"):
+        return frozenset()
+    table = lookups.get_table("lemma_index")
+    words: set[str] = set()
+    for pos in ("verb", "adj", "adv"):
+        if pos in table:
+            words.update(w for w in table[pos] if w.isalpha())
+    return frozenset(words)
+
+
+def _is_common(lower: str, common: frozenset[str]) -> bool:
+    if not common or to_country(lower):
+        return False
+    stems = [lower]
+    if lower.endswith("ies"):
+        stems.append(lower[:-3] + "y")
+    if lower.endswith("es"):
+        stems.append(lower[:-2])
+    if lower.endswith("s"):
+        stems.append(lower[:-1])
+    if lower.endswith("ed"):
+        stems += [lower[:-2], lower[:-1], lower[:-3]]
+    if lower.endswith("ing"):
+        stems += [lower[:-3], lower[:-3] + "e", lower[:-4]]
+    return any(stem in common for stem in stems)
+
+
+def _truecase(sent: Span, casing: dict[str, str], common: frozenset[str] = frozenset()) -> str:
+    parts = []
+    for token in sent:
+        text = token.text
+        if _is_caps_word(text):
+            lower = text.lower()
+            if lower in casing:
+                cased = casing[lower]
+            elif token.is_stop or not token.is_alpha or _is_common(lower, common):
+                cased = lower
+            else:
+                cased = text[0] + text[1:].lower()
+            text = cased if len(cased) == len(text) else text
+        parts.append(text + token.whitespace_)
+    return "".join(parts)
+
+
+# --- mention finding ----------------------------------------------------------------------------
+
+
+def find_mentions(doc: Doc) -> list[MentionSpan]:
+    """The doc's entity mentions, cleaned and made consistent within the doc."""
+    pieces = [piece for ent in doc.ents if ent.label_ in ENTITY_LABELS for piece in _split_span(ent)]
+    spans = [s for s in (_clean_span(piece) for piece in pieces) if s is not None]
+    spans = _propagate(doc, spans)
+    spans = _consistent_labels(spans)
+    return [MentionSpan(s.start_char, s.end_char, s.label_) for s in sorted(spans, key=lambda s: s.start)]
+
+
+_SPLIT_PUNCT = frozenset({",", "(", ")", "[", "]", ":", ";", "/", "|", "–", "—", "\"", "“", "”"})
+
+
+def _is_separator(token: Token) -> bool:
+    """A token no name runs across: a comma, bracket, free-standing dash, bare number or line break."""
+    text = token.text
+    if text in _SPLIT_PUNCT or not text.strip():
+        return True
+    if text.lower() in {"'s", "’s"} and token.i + 1 < len(token.doc) and token.whitespace_:
+        return True  # "Farrakhan 's Nation of Islam": two names
+    if text == "-" and token.whitespace_ and token.i > 0 and token.doc[token.i - 1].whitespace_:
+        return True
+    return any(ch.isdigit() for ch in text) and not any(ch.isalpha() for ch in text)
+
+
+def _split_span(span: Span) -> list[Span]:
+    """Cut an entity at tokens no name runs across ("Romania - Cosmin Contra", "Somerset 4")."""
+    pieces, start = [], span.start
+    for token in span:
+        if _is_separator(token):
+            if token.i > start:
+                pieces.append(Span(span.doc, start, token.i, label=span.label_))
+            start = token.i + 1
+        elif "\n" in token.whitespace_:
+            pieces.append(Span(span.doc, start, token.i + 1, label=span.label_))
+            start = token.i + 1
+    if span.end > start:
+        pieces.append(Span(span.doc, start, span.end, label=span.label_))
+    return pieces
+
+
+def _clean_span(span: Span) -> Span | None:
+    """Drop a leading "the", leading titles (persons), a trailing possessive and punctuation."""
+    start, end = span.start, span.end
+    doc = span.doc
+    while end > start and (doc[end - 1].text in {"'s", "’s", "'", "’"} or doc[end - 1].is_punct
+                           and doc[end - 1].text not in {".", ")"}):
+        end -= 1
+    while end - start > 1 and (doc[start].lower_ == "the" or doc[start].is_punct):
+        if doc[start].text == "The" and normalise_name(doc[start:end].text) != doc[start + 1:end].text:
+            break  # "The Hague" keeps its article
+        start += 1
+    if span.label_ == "PERSON":
+        while end - start > 1 and doc[start].lower_.rstrip(".") in TITLES:
+            start += 1
+    if end <= start:
+        return None
+    text = doc[start:end].text
+    if not any(ch.isalpha() for ch in text):
+        return None
+    return Span(doc, start, end, label=span.label_)
+
+
+def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Tag untagged recurrences of names already tagged in the doc (and persons' short forms)."""
+    names: dict[tuple[str, ...], str] = {}
+    for span in spans:
+        words = tuple(t.lower_ for t in span)
+        if len(words) <= _MAX_NAME_TOKENS:
+            names.setdefault(words, span.label_)
+        if span.label_ == "PERSON" and len(span) >= 2:
+            names.setdefault((span[-1].lower_,), "PERSON")
+            if span[0].text in FAMILY_FIRST_SURNAMES:
+                names.setdefault((span[0].lower_,), "PERSON")
+    if not names:
+        return spans
+    lower_words = {t.text for t in doc if t.is_alpha and t.text.islower()}
+    taken = {i for s in spans for i in range(s.start, s.end)}
+    added: list[Span] = []
+    longest = max(len(k) for k in names)
+    i = 0
+    while i < len(doc):
+        if i in taken or not doc[i].text[:1].isupper():
+            i += 1
+            continue
+        for n in range(min(longest, len(doc) - i), 0, -1):
+            key = tuple(t.lower_ for t in doc[i:i + n])
+            label = names.get(key)
+            if label is None or any(j in taken for j in range(i, i + n)):
+                continue
+            if n == 1 and (doc[i].is_stop or doc[i].lower_ in lower_words or len(doc[i]) < 2):
+                continue
+            caps = _is_caps_word(doc[i].text)  # an all-caps line: neighbours are capitalised anyway
+            if not caps and i + n < len(doc) and doc[i + n].text[:1].isupper() and doc[i + n].is_alpha:
+                continue  # part of a longer capitalised name
+            if (not caps and i > 0 and doc[i - 1].text[:1].isupper() and doc[i - 1].is_alpha
+                    and not doc[i - 1].is_sent_start):
+                continue
+            added.append(Span(doc, i, i + n, label=label))
+            i += n - 1
+            break
+        i += 1
+    return spans + added
+
+
+def _consistent_labels(spans: list[Span]) -> list[Span]:
+    """One label per name in a doc: the majority; a person's short form stays a person."""
+    by_key: dict[str, Counter[str]] = defaultdict(Counter)
+    for span in spans:
+        by_key[to_name_key(span.text)][span.label_] += 1
+    surnames = {to_name_key(s[-1].text) for s in spans if s.label_ == "PERSON" and len(s) >= 2}
+    short_persons = {to_name_key(s.text) for s in spans if s.label_ == "PERSON" and len(s) == 1}
+    result = []
+    for span in spans:
+        key = to_name_key(span.text)
+        label = span.label_
+        if key in surnames and label in {"ORG", "GPE", "NORP", "LOC"} and not to_country(span.text):
+            label = "PERSON"
+        elif (label == "ORG" and 2 <= len(span) <= 3 and to_name_key(span[-1].text) in short_persons
+              and all(t.is_title for t in span) and by_key[key]["PERSON"] == 0):
+            label = "PERSON"
+        else:
+            label = by_key[key].most_common(1)[0][0]  # ties: the label seen first
+        result.append(span if label == span.label_ else Span(span.doc, span.start, span.end, label=label))
+    return result
+
+
+# --- resolution ---------------------------------------------------------------------------------
+
+
+def to_coarse_type(label: str) -> str:
+    """PERSON, ORG, PLACE (GPE/LOC/FAC), NORP or MISC: the type part of an entity id."""
+    return _COARSE.get(label, "MISC")
+
+
+def to_entity_id(name: str, type_: str) -> str:
+    """Stable id from the canonical name (case, diacritics, suffixes folded) and coarse type."""
+    key = f"{to_coarse_type(type_)}:{to_name_key(name)}"
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class _Resolved:
+    span: MentionSpan
+    canonical: str
+    label: str
+    method: str
+
+
+def extract_entities(
+    docs: Sequence[Doc], articles: Sequence[Article], known: Sequence[Entity] = ()
+) -> tuple[list[Mention], list[Entity]]:
+    """Resolved mentions of every article and the distinct entities they refer to."""
+    if len(docs) != len(articles):
+        raise ValueError(f"{len(docs)} docs for {len(articles)} articles: pass one doc per article")
+    found = [find_mentions(doc) for doc in docs]
+    index = _KnownIndex(known)
+    # Full names anywhere in the batch count as known, as if already in the warehouse.
+    index.add(_batch_persons(found, articles))
+    mentions: list[Mention] = []
+    entities: dict[str, Entity] = {}
+    for spans, article in zip(found, articles):
+        resolved = resolve_mentions(article.text, spans, index)
+        for item in resolved:
+            entity_id = to_entity_id(item.canonical, item.label)
+            mentions.append(Mention(article.article_id, item.span.start, item.span.end,
+                                    article.text[item.span.start:item.span.end], item.span.label,
+                                    item.canonical, entity_id, item.method))
+            entities.setdefault(entity_id, Entity(entity_id, item.canonical, item.label))
+    return mentions, list(entities.values())
+
+
+def _batch_persons(found: Sequence[Sequence[MentionSpan]], articles: Sequence[Article]) -> list[Entity]:
+    persons = {}
+    for spans, article in zip(found, articles):
+        for span in spans:
+            if span.label == "PERSON":
+                name = normalise_person_name(article.text[span.start:span.end])
+                if len(name.split()) >= 2 and not name.isupper():
+                    persons.setdefault(to_entity_id(name, "PERSON"), Entity(to_entity_id(name, "PERSON"), name,
+                                                                           "PERSON"))
+    return list(persons.values())
+
+
+class _KnownIndex:
+    """Known persons by the short forms they answer to (family name)."""
+
+    def __init__(self, known: Iterable[Entity]) -> None:
+        self.by_short: dict[str, dict[str, Entity]] = defaultdict(dict)
+        self.add(known)
+
+    def add(self, entities: Iterable[Entity]) -> None:
+        for entity in entities:
+            if entity.type != "PERSON":
+                continue
+            words = entity.name.split()
+            if len(words) < 2:
+                continue
+            for short in _short_forms(words):
+                self.by_short[short][entity.entity_id] = entity
+
+    def lookup(self, key: str, text: str) -> tuple[Entity | None, str]:
+        candidates = list(self.by_short.get(key, {}).values())
+        if len(candidates) == 1:
+            return candidates[0], "known"
+        if not candidates:
+            return None, ""
+        folded = to_name_key(text)
+        fitting = [c for c in candidates
+                   if any(re.search(rf"\b{re.escape(w)}\b", folded) for w in to_name_key(c.name).split() if w != key)]
+        if len(fitting) == 1:
+            return fitting[0], "known_context"
+        return None, "ambiguous"
+
+
+def _short_forms(words: Sequence[str]) -> list[str]:
+    forms = [to_name_key(words[-1])]
+    if words[0] in FAMILY_FIRST_SURNAMES and len(words) == 2:
+        forms.append(to_name_key(words[0]))
+    return forms
+
+
+def resolve_mentions(text: str, spans: Sequence[MentionSpan], known: _KnownIndex | None = None) -> list[_Resolved]:
+    """Canonical names within one article (see the module docstring)."""
+    acronyms = _acronym_definitions(text)
+    full_names: list[tuple[int, str]] = []  # (start, canonical) of multi-word persons
+    for span in spans:
+        if span.label == "PERSON":
+            name = normalise_person_name(text[span.start:span.end])
+            if len(name.split()) >= 2:
+                full_names.append((span.start, name))
+    org_names = {normalise_name(text[s.start:s.end]) for s in spans if s.label == "ORG"}
+    org_names = {n for n in org_names if len(n.split()) >= 2 and not to_country_name(n) and not to_organisation(n)}
+    resolved = [_resolve_one(text, span, acronyms, full_names, org_names, known) for span in spans]
+    return _unify_display(resolved)
+
+
+def _resolve_one(text: str, span: MentionSpan, acronyms: dict[str, str], full_names: list[tuple[int, str]],
+                 org_names: set[str], known: _KnownIndex | None) -> _Resolved:
+    surface = text[span.start:span.end]
+    label = span.label
+    if label == "PERSON":
+        name = normalise_person_name(surface)
+    else:
+        name = normalise_name(surface)
+    if label != "PERSON":
+        country = to_country_name(name)
+        if country and label in {"GPE", "LOC", "ORG", "FAC", "NORP"}:
+            return _Resolved(span, country, "GPE", "gazetteer")
+        if label == "NORP" and to_demonym_country(name):
+            return _Resolved(span, _demonym_singular(name), "NORP", "demonym")
+        key = to_name_key(name)
+        if key in acronyms:
+            return _Resolved(span, acronyms[key], label, "acronym")
+        organisation = to_organisation(name)
+        if organisation:
+            return _Resolved(span, organisation, "ORG", "gazetteer")
+        if label == "ORG" and len(key.split()) == 1:
+            longer = {n for n in org_names if to_name_key(n.split()[0]) == key}
+            if len(longer) == 1:
+                return _Resolved(span, longer.pop(), label, "short_form")
+        return _Resolved(span, name, label, "ner")
+    words = name.split()
+    if len(words) == 1:
+        key = to_name_key(name)
+        match = _nearest_full_name(key, span.start, full_names)
+        if match:
+            return _Resolved(span, match, "PERSON", "short_form")
+        given = {n for _, n in full_names if to_name_key(n.split()[0]) == key and n.split()[0] not in
+                 FAMILY_FIRST_SURNAMES}
+        if len(given) == 1:
+            return _Resolved(span, given.pop(), "PERSON", "given_name")
+        if known is not None:
+            entity, method = known.lookup(key, text)
+            if entity is not None:
+                return _Resolved(span, entity.name, "PERSON", method)
+    return _Resolved(span, name, "PERSON", "ner")
+
+
+def _nearest_full_name(key: str, start: int, full_names: list[tuple[int, str]]) -> str | None:
+    fits = [(pos, name) for pos, name in full_names if key in _short_forms(name.split())]
+    if not fits:
+        return None
+    counts = Counter(name for _, name in fits)
+    first_seen = {name: pos for pos, name in sorted(fits, reverse=True)}
+    # The person named most often in full is the one a bare family name means; ties: named first.
+    return min(counts, key=lambda name: (-counts[name], first_seen[name]))
+
+
+def _demonym_singular(name: str) -> str:
+    words = name.split()
+    last = words[-1]
+    if last.endswith("s") and to_demonym_country(last[:-1]):
+        words[-1] = last[:-1]
+    return " ".join(words)
+
+
+def _acronym_definitions(text: str) -> dict[str, str]:
+    """"World Health Organization (WHO)": acronym key -> expansion, when the initials fit."""
+    found: dict[str, str] = {}
+    for match in _ACRONYM_DEF.finditer(text):
+        expansion, acronym = match.group(1), match.group(2)
+        letters = acronym.replace(".", "").upper()
+        words = expansion.split()
+        for first in range(len(words)):
+            initials = "".join(w[0] for w in words[first:] if w[:1].isupper())
+            if initials == letters and words[first][:1].isupper():
+                found[to_name_key(acronym)] = normalise_name(" ".join(words[first:]))
+                break
+    return found
+
+
+def _unify_display(resolved: list[_Resolved]) -> list[_Resolved]:
+    """One display name per entity in the article: prefer a form that is not all caps."""
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
+    for i, item in enumerate(resolved):
+        groups[(to_name_key(item.canonical), to_coarse_type(item.label))].append(i)
+    result = list(resolved)
+    for members in groups.values():
+        names = [resolved[i].canonical for i in members]
+        labels = Counter(resolved[i].label for i in members)
+        cased = [n for n in names if not n.isupper() or len(n) <= 4]
+        display = Counter(cased or [_titlecase(names[0])]).most_common(1)[0][0]
+        label = labels.most_common(1)[0][0]
+        for i in members:
+            item = resolved[i]
+            if item.canonical != display or item.label != label:
+                result[i] = _Resolved(item.span, display, label, item.method)
+    return result
+
+
+def _titlecase(name: str) -> str:
+    return " ".join(w[:1] + w[1:].lower() if w.isupper() and len(w) > 4 else w for w in name.split(" "))

@@ -1,0 +1,439 @@
+"""Feeds, sitemaps and URLs: pure parsing of fetched bytes into work items.
+
+`parse_source` reads any discovery document a source can point at (RSS 0.9x,
+1.0 and 2.0, Atom, JSON Feed, sitemap url sets and index files, Google News
+sitemaps, plain-text URL lists, each optionally gzipped) and returns work items
+plus the child sitemaps to read next. `normalise_url` gives every URL one
+spelling (lowercase scheme and host, no default port, no fragment, no tracking
+parameters, sorted query) so that the same article found twice is fetched once.
+`select_items` applies a source's options (allow/deny patterns, since, max).
+
+The HTTP payload helpers at the end (`parse_content_type`, `sniff_charset`,
+`sniff_media_type`) are pure too; the fetcher in flows/fetch.py calls them.
+"""
+
+from __future__ import annotations
+
+import calendar
+import codecs
+import io
+import json
+import re
+import time
+import zlib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from urllib.parse import urljoin, urlsplit, urlunsplit
+
+import feedparser
+from charset_normalizer import from_bytes
+from courlan import normalize_url
+from lxml import etree
+
+from transforms.models import Reject, WorkItem
+
+STAGE = "discover"
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_FEED_BYTES = 50_000_000  # decompressed; sitemaps.org caps a sitemap at 50 MB
+HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
+FEED_TYPES = frozenset(
+    {
+        "application/rss+xml",
+        "application/atom+xml",
+        "application/rdf+xml",
+        "application/xml",
+        "text/xml",
+        "application/feed+json",
+        "application/json",
+        "application/gzip",
+        "application/x-gzip",
+        "text/plain",
+    }
+)
+SNIFF_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "text/plain", "application/unknown"})
+_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)["']""")
+_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.IGNORECASE | re.DOTALL)
+_W3C_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
+_SCHEMES = frozenset({"http", "https"})
+
+
+class UrlError(ValueError):
+    """A URL that cannot be fetched; `reason` is the reject reason code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class ChildSitemap:
+    url: str
+    lastmod: str | None = None  # ISO 8601 UTC
+
+
+@dataclass(frozen=True)
+class Parsed:
+    """What one discovery document yields."""
+
+    format: str  # "rss", "atom", "json_feed", "sitemap", "sitemap_index", "news_sitemap", "text", "invalid"
+    items: tuple[WorkItem, ...] = ()
+    sitemaps: tuple[ChildSitemap, ...] = ()
+    rejects: tuple[Reject, ...] = ()
+    notes: tuple[str, ...] = field(default_factory=tuple)
+
+
+# --- URLs -------------------------------------------------------------------
+
+
+def normalise_url(url: str, base: str | None = None) -> str:
+    """One spelling per URL; raises UrlError("invalid_url" | "unsupported_scheme")."""
+    text = url.strip()
+    if base:
+        text = urljoin(base, text)
+    try:
+        parts = urlsplit(text)
+        parts.port  # noqa: B018 - raises ValueError on a bad port
+    except ValueError as exc:
+        raise UrlError("invalid_url", f"{url!r} is not a valid URL ({exc})") from exc
+    scheme = parts.scheme.lower()
+    if scheme not in _SCHEMES:
+        raise UrlError("unsupported_scheme", f"{url!r}: only http and https URLs are fetched")
+    if not parts.hostname or any(c.isspace() for c in text):
+        raise UrlError("invalid_url", f"{url!r} has no host or contains spaces")
+    try:
+        return normalize_url(urlunsplit((scheme, parts.netloc, parts.path, parts.query, "")), strict=False)
+    except (ValueError, AttributeError) as exc:
+        raise UrlError("invalid_url", f"{url!r} is not a valid URL ({exc})") from exc
+
+
+def parse_url_list(text: str, *, source_name: str, source_kind: str, discovered_at: str, group: str | None = None) -> Parsed:
+    """A list of URLs, one a line; blank lines and `#` comments are skipped."""
+    urls = [line.strip() for line in text.splitlines()]
+    return _items_from_urls([u for u in urls if u and not u.startswith("#")], "text", source_name, source_kind, discovered_at, group)
+
+
+def _items_from_urls(
+    urls: Iterable[str], fmt: str, source_name: str, source_kind: str, discovered_at: str, group: str | None
+) -> Parsed:
+    items: list[WorkItem] = []
+    rejects: list[Reject] = []
+    for url in urls:
+        try:
+            items.append(WorkItem(normalise_url(url), source_name, source_kind, discovered_at, group=group))
+        except UrlError as exc:
+            rejects.append(Reject(url, STAGE, exc.reason, str(exc)))
+    return Parsed(fmt, tuple(items), rejects=tuple(rejects))
+
+
+# --- feeds and sitemaps -----------------------------------------------------
+
+
+def parse_source(
+    body: bytes,
+    *,
+    url: str,
+    source_name: str,
+    source_kind: str,
+    discovered_at: str,
+    group: str | None = None,
+    max_bytes: int = MAX_FEED_BYTES,
+) -> Parsed:
+    """Work items from a feed or sitemap body (any supported format, gzipped or not)."""
+    if body[:2] == GZIP_MAGIC:
+        try:
+            body = gunzip_bounded(body, max_bytes)
+        except UrlError as exc:
+            return _invalid(url, exc.reason, str(exc))
+    stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
+    if not stripped:
+        return _invalid(url, "empty_feed", f"{url}: the feed or sitemap is empty")
+    ctx = _Context(url, source_name, source_kind, discovered_at, group)
+    if stripped[:1] == b"{":
+        return _parse_json_feed(stripped, ctx)
+    if stripped[:1] == b"<":
+        root = _xml_root(stripped)
+        if root is not None and _local(root) in ("urlset", "sitemapindex"):
+            return _parse_sitemap(root, ctx)
+        return _parse_feed(stripped, ctx)
+    text = stripped.decode("utf-8", errors="replace")
+    if re.search(r"^\s*https?://", text, re.MULTILINE) and b"\x00" not in stripped:
+        return parse_url_list(text, source_name=source_name, source_kind=source_kind, discovered_at=discovered_at, group=group)
+    return _invalid(url, "malformed_feed", f"{url}: not a feed, sitemap or URL list (starts with {stripped[:20]!r})")
+
+
+@dataclass(frozen=True)
+class _Context:
+    url: str
+    source_name: str
+    source_kind: str
+    discovered_at: str
+    group: str | None
+
+    def item(self, link: str, published_at: str | None, title: str | None) -> WorkItem:
+        return WorkItem(
+            normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title, self.group
+        )
+
+
+def _invalid(url: str, reason: str, message: str) -> Parsed:
+    return Parsed("invalid", rejects=(Reject(url, STAGE, reason, message),))
+
+
+def gunzip_bounded(body: bytes, max_bytes: int) -> bytes:
+    """Decompress gzip without ever holding more than `max_bytes` of output."""
+    decoder = zlib.decompressobj(wbits=47)
+    out = bytearray()
+    data = body
+    try:
+        while data and not decoder.eof:
+            out += decoder.decompress(data, max_bytes + 1 - len(out))
+            if len(out) > max_bytes:
+                raise UrlError("decompression_bomb", f"gzip body expands beyond {max_bytes} bytes")
+            data = decoder.unconsumed_tail
+    except zlib.error as exc:
+        raise UrlError("malformed_feed", f"gzip body is corrupt ({exc})") from exc
+    return bytes(out)
+
+
+def _xml_root(body: bytes) -> etree._Element | None:
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+    try:
+        return etree.fromstring(body, parser=parser)
+    except (etree.XMLSyntaxError, ValueError):
+        return None
+
+
+def _local(element: etree._Element) -> str:
+    tag = element.tag
+    return etree.QName(tag).localname if isinstance(tag, str) else ""
+
+
+def _child_text(element: etree._Element, name: str) -> str | None:
+    for child in element:
+        if _local(child) == name and child.text and child.text.strip():
+            return str(child.text.strip())
+    return None
+
+
+def _parse_sitemap(root: etree._Element, ctx: _Context) -> Parsed:
+    is_index = _local(root) == "sitemapindex"
+    items: list[WorkItem] = []
+    children: list[ChildSitemap] = []
+    rejects: list[Reject] = []
+    news = False
+    for entry in root:
+        if _local(entry) not in ("url", "sitemap"):
+            continue
+        loc = _child_text(entry, "loc")
+        if loc is None:
+            continue
+        published = to_iso_utc(_child_text(entry, "lastmod"))
+        title = None
+        for child in entry:
+            if _local(child) == "news":
+                news = True
+                published = to_iso_utc(_child_text(child, "publication_date")) or published
+                title = _child_text(child, "title")
+        try:
+            if is_index or _local(entry) == "sitemap":
+                children.append(ChildSitemap(normalise_url(loc, ctx.url), published))
+            else:
+                items.append(ctx.item(loc, published, title))
+        except UrlError as exc:
+            rejects.append(Reject(loc, STAGE, exc.reason, str(exc)))
+    fmt = "sitemap_index" if is_index else ("news_sitemap" if news else "sitemap")
+    return Parsed(fmt, tuple(items), tuple(children), tuple(rejects))
+
+
+def _parse_json_feed(body: bytes, ctx: _Context) -> Parsed:
+    try:
+        data = json.loads(body)
+    except (ValueError, RecursionError) as exc:
+        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: JSON Feed is not valid JSON ({exc})")
+    if not isinstance(data, dict) or not isinstance(data.get("items"), list):
+        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: JSON document without an `items` list is not a JSON Feed")
+    items: list[WorkItem] = []
+    rejects: list[Reject] = []
+    for entry in data["items"]:
+        if not isinstance(entry, dict):
+            continue
+        link = entry.get("url") or entry.get("external_url")
+        if not isinstance(link, str):
+            continue
+        title = entry.get("title") if isinstance(entry.get("title"), str) else None
+        published = entry.get("date_published") or entry.get("date_modified")
+        try:
+            items.append(ctx.item(link, to_iso_utc(published if isinstance(published, str) else None), title))
+        except UrlError as exc:
+            rejects.append(Reject(link, STAGE, exc.reason, str(exc)))
+    return Parsed("json_feed", tuple(items), rejects=tuple(rejects))
+
+
+def _parse_feed(body: bytes, ctx: _Context) -> Parsed:
+    parsed = feedparser.parse(io.BytesIO(body), response_headers={"content-location": ctx.url, "content-type": "application/xml"})
+    version = str(parsed.get("version") or "")
+    entries = parsed.get("entries") or []
+    if not version and not entries:
+        cause = parsed.get("bozo_exception")
+        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: not a valid RSS/Atom feed ({cause or 'no feed element'})")
+    items: list[WorkItem] = []
+    rejects: list[Reject] = []
+    for entry in entries:
+        link = _entry_link(entry)
+        if link is None:
+            continue
+        stamp = entry.get("published_parsed") or entry.get("updated_parsed")
+        published = _struct_to_iso(stamp) if isinstance(stamp, time.struct_time) else None
+        title = entry.get("title")
+        try:
+            items.append(ctx.item(link, published, title if isinstance(title, str) else None))
+        except UrlError as exc:
+            rejects.append(Reject(link, STAGE, exc.reason, str(exc)))
+    notes = (f"feed is not well-formed, read leniently: {parsed.get('bozo_exception')}",) if parsed.get("bozo") else ()
+    fmt = "atom" if version.startswith("atom") else "rss"
+    return Parsed(fmt, tuple(items), rejects=tuple(rejects), notes=notes)
+
+
+def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
+    for link in entry.get("links") or []:
+        if link.get("rel", "alternate") == "alternate" and link.get("href"):
+            return str(link["href"])
+    link = entry.get("link")
+    if isinstance(link, str) and link:
+        return link
+    guid = entry.get("id")
+    if isinstance(guid, str) and guid.startswith(("http://", "https://")):
+        return guid
+    return None
+
+
+# --- dates ------------------------------------------------------------------
+
+
+def _struct_to_iso(stamp: time.struct_time) -> str:
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat().replace("+00:00", "Z")
+
+
+def parse_datetime(value: str | None) -> datetime | None:
+    """An aware datetime from ISO 8601/W3C (incl. "2024" and "2024-05") or RFC 822; None when absent or unreadable."""
+    if not value or not value.strip():
+        return None
+    text = value.strip()
+    partial = _W3C_PARTIAL.match(text)
+    if partial:
+        return datetime(int(partial.group(1)), int(partial.group(2) or 1), 1, tzinfo=UTC)
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
+    except ValueError:
+        try:
+            moment = parsedate_to_datetime(text)
+        except (TypeError, ValueError, IndexError):
+            return None
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def to_iso_utc(value: str | None) -> str | None:
+    moment = parse_datetime(value)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+
+
+# --- a source's options -----------------------------------------------------
+
+
+def select_items(
+    items: Iterable[WorkItem],
+    *,
+    since: datetime | None = None,
+    allow: Sequence[str] = (),
+    deny: Sequence[str] = (),
+    max_items: int | None = None,
+    seen: Iterable[str] = (),
+) -> list[WorkItem]:
+    """Dedup by URL (first wins), keep URLs matching an `allow` regex (if any) and no `deny` regex,
+    published at or after `since` (undated items are kept), at most `max_items`."""
+    allow_re = [re.compile(p) for p in allow]
+    deny_re = [re.compile(p) for p in deny]
+    done = set(seen)
+    kept: list[WorkItem] = []
+    for item in items:
+        if item.url in done:
+            continue
+        if allow_re and not any(p.search(item.url) for p in allow_re):
+            continue
+        if any(p.search(item.url) for p in deny_re):
+            continue
+        if since is not None:
+            published = parse_datetime(item.published_at)
+            if published is not None and published < _aware(since):
+                continue
+        done.add(item.url)
+        kept.append(item)
+        if max_items is not None and len(kept) >= max_items:
+            break
+    return kept
+
+
+def _aware(moment: datetime) -> datetime:
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+# --- HTTP payloads ----------------------------------------------------------
+
+
+def parse_content_type(value: str | None) -> tuple[str, str | None]:
+    """("text/html", "utf-8") from 'text/html; charset="UTF-8"'; ("", None) when absent."""
+    if not value:
+        return "", None
+    media, _, params = value.partition(";")
+    charset = None
+    for param in params.split(";"):
+        key, _, val = param.partition("=")
+        if key.strip().lower() == "charset":
+            charset = _known_charset(val.strip().strip("\"'"))
+    return media.strip().lower(), charset
+
+
+def _known_charset(name: str) -> str | None:
+    try:
+        return codecs.lookup(name).name if name else None
+    except LookupError:
+        return None
+
+
+def sniff_charset(body: bytes, declared: str | None = None) -> str | None:
+    """The charset of an HTML or XML body: BOM, HTTP header, <meta>/XML declaration, UTF-8, detection."""
+    if body.startswith(b"\xef\xbb\xbf"):
+        return "utf-8"
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return "utf-16"
+    if declared:
+        return _known_charset(declared)
+    head = body[:4096]
+    match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    if match:
+        name = _known_charset(match.group(1).decode("ascii", errors="ignore"))
+        if name is not None:
+            return "utf-8" if name.startswith("utf-16") else name  # HTML: a <meta> can't declare UTF-16
+    try:
+        body.decode("utf-8")
+        return "utf-8"
+    except UnicodeDecodeError:
+        best = from_bytes(body[:65536]).best()
+        return _known_charset(best.encoding) if best is not None else None
+
+
+def sniff_media_type(body: bytes) -> str:
+    """"text/html", "application/xml", "application/json", "application/gzip" or "" from the first bytes."""
+    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
+    if head[:2] == GZIP_MAGIC:
+        return "application/gzip"
+    if _HTML_START.match(head):
+        return "text/html"
+    if head.startswith(b"<?xml") or head.startswith(b"<"):
+        return "application/xml"
+    if head.startswith(b"{"):
+        return "application/json"
+    return ""

@@ -1,0 +1,463 @@
+"""HTML articles: body extraction with trafilatura, checked against structured data.
+
+`extract_html` turns a fetched page (or an HTML seed) into an `Article` whose
+text is the headline followed by the body blocks, joined by blank lines. The
+body is trafilatura's extraction, checked against what the page declares about
+itself (JSON-LD `articleBody`, Open Graph, <meta>, microdata; see
+`transforms.metadata`) and, only when the first pass looks wrong, against a
+second pass in recall mode. Pages that are not articles (index pages, paywall
+stubs, consent walls, JavaScript shells) become a `Reject` with a reason of
+their own instead of junk text.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+from charset_normalizer import from_bytes
+from lxml.etree import _Element
+from lxml.html import HtmlElement
+from trafilatura import bare_extraction
+from trafilatura.settings import Document as TrafilaturaDocument
+from trafilatura.utils import load_html
+
+from transforms.metadata import ARTICLE_TYPES, INDEX_TYPES, PageMetadata, Sourced, normalise_authors, normalise_date, parse_metadata
+from transforms.models import Article, Block, Document, Extracted, Reject, to_article_id, to_content_hash
+from transforms.text import normalise_line, normalise_text
+
+logger = logging.getLogger(__name__)
+
+MIN_ARTICLE_CHARS = 200  # shorter bodies are not articles (teasers, stubs, error pages)
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
+_HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|main|section|span|a|br)\b", re.I)
+_WORD = re.compile(r"\w+")
+_TITLE_SEPARATOR = re.compile(r"(\s+[|–—·•:»~-]\s+|\s*[|·•»]\s*)")
+_JS_NOTICE = re.compile(r"enable javascript|javascript (?:is )?(?:required|disabled|turned off)|requires javascript|"
+                        r"turn on javascript|(?:browser|device) (?:does not|doesn't) support javascript", re.I)
+_PAYWALL = re.compile(
+    r"subscribe (?:now |today )?to (?:continue|read|unlock|keep reading|get full access)|already (?:a subscriber|"
+    r"subscribed)|(?:continue|keep) reading (?:with|by subscribing)|subscribers? only|(?:available|reserved|"
+    r"exclusive) (?:to|for) (?:paid |premium )?(?:subscribers|members)|to continue reading|unlock (?:this|the full) "
+    r"(?:article|story)|become a (?:subscriber|member) to read|sign in to (?:read|continue)|premium (?:article|content)",
+    re.I,
+)
+_EDGE_BOILERPLATE = re.compile(
+    r"newsletter|sign(?:ing)? up\b|subscribe\b|subscribers?\b|already a subscriber|never miss|want to be informed|"
+    r"follow us|share (?:this|on)\b|^(?:related|read more|more|advertisement|comments?|view comments|tags?)\b:?|"
+    r"all rights reserved|^(?:©|copyright\b|\(c\))|copyrighted property|written permission|without permission|"
+    r"reprint(?:ed)?\b|submit your (?:letter|story|news)|log ?in\b|sign in\b|welcome gift|click here",
+    re.I,
+)
+_CONSENT = re.compile(
+    r"cookies?|consent|privacy (?:policy|settings|choices|preferences|options)|accept all|reject all|gdpr|"
+    r"personal data|our partners|legitimate interest|manage (?:options|settings|preferences)|tracking technologies",
+    re.I,
+)
+
+
+class PageError(ValueError):
+    """A page that yields no article; `reason` is the reject reason code."""
+
+    def __init__(self, reason: str, message: str) -> None:
+        super().__init__(message)
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class _Piece:
+    kind: str
+    text: str
+
+
+def decode_html(body: bytes, charset: str | None = None) -> str:
+    """Decode a page: BOM, HTTP charset, <meta charset>, UTF-8, then detection."""
+    if not body.strip():
+        raise PageError("empty", "the page is empty")
+    if body.startswith(b"\xef\xbb\xbf"):
+        return body[3:].decode("utf-8", errors="replace")
+    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return body.decode("utf-16", errors="replace")
+    if b"\x00" in body[:4096] or body.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04")):
+        raise PageError("not_html", "binary content (PDF, image or archive), not an HTML page")
+    declared = _META_CHARSET.search(body[:4096])
+    for name in (charset, declared.group(1).decode("ascii", "ignore") if declared else None, "utf-8"):
+        if name:
+            try:
+                return body.decode(name)
+            except (UnicodeDecodeError, LookupError):
+                continue
+    best = from_bytes(body[:200_000]).best()
+    encoding = best.encoding if best is not None and best.encoding else "cp1252"
+    return body.decode("cp1252" if encoding in {"latin_1", "iso8859_1"} else encoding, errors="replace")
+
+
+def _element_text(element: _Element) -> str:
+    parts: list[str] = []
+    for node in element.iter():
+        if node is not element and node.tag == "lb":
+            parts.append("\n")
+        if node.text and node.tag not in {"graphic"}:
+            parts.append(node.text)
+        if node is not element and node.tail:
+            parts.append(node.tail)
+    text = normalise_text("".join(parts))
+    return text.replace("\n\n", "\n")
+
+
+def _child_text(element: _Element) -> str:
+    """Text of an element without its own tail (iter() above includes descendants' tails)."""
+    return _element_text(element)
+
+
+def _pieces(body: _Element) -> list[_Piece]:
+    """Typed blocks from trafilatura's XML body (head, p, list, quote, table, code)."""
+    pieces: list[_Piece] = []
+
+    def add(kind: str, text: str) -> None:
+        if text:
+            pieces.append(_Piece(kind, text))
+
+    for child in body:
+        tag = child.tag
+        if tag == "head":
+            add("subheading", _child_text(child))
+        elif tag == "list":
+            for item in child.iterchildren("item"):  # a nested list stays inside its item
+                add("list_item", _child_text(item))
+        elif tag == "table":
+            for row in child.iter("row"):
+                cells = [_child_text(cell) for cell in row.iter("cell")]
+                add("table_row", " | ".join(c.replace("\n", " ") for c in cells if c))
+        elif tag == "quote":
+            add("blockquote", _child_text(child))
+        elif tag == "graphic":
+            continue
+        else:
+            add("paragraph", _child_text(child))
+        if child.tail and child.tail.strip():
+            add("paragraph", normalise_line(child.tail))
+    return pieces
+
+
+def _visible_text(tree: HtmlElement) -> str:
+    body = tree.find(".//body")
+    root = body if body is not None else tree
+    parts: list[str] = []
+    for node in root.iter():
+        if node.tag in {"script", "style", "noscript", "template"} or not isinstance(node.tag, str):
+            if node.tail:
+                parts.append(node.tail)
+            continue
+        parent = node.getparent()
+        if parent is not None and parent.tag in {"script", "style", "noscript", "template"}:
+            continue
+        if node.text:
+            parts.append(node.text)
+        if node is not root and node.tail:
+            parts.append(node.tail)
+    return normalise_line(" ".join(parts))
+
+
+def classify_page(tree: HtmlElement, body_text: str, meta: PageMetadata,
+                  blocks: list[str] | None = None) -> tuple[str, str] | None:
+    """A reject reason for pages that are not articles, or None for an article.
+
+    Reasons: `js_shell` (no text without JavaScript), `consent_wall` (a cookie or
+    consent notice instead of the page), `paywall` (a subscription stub),
+    `not_article_index` (a list of links to articles).
+    """
+    short = len(body_text) < MIN_ARTICLE_CHARS
+    blocks = blocks if blocks is not None else body_text.split("\n\n")
+    if short:
+        visible = _visible_text(tree)
+        noscript = " ".join(" ".join(e.itertext()) for e in tree.iterfind(".//noscript"))
+        scripts = sum(1 for s in tree.iterfind(".//script") if "json" not in (s.get("type") or "").lower())
+        if _PAYWALL.search(visible) or meta.accessible_for_free is False:
+            return "paywall", "a subscription stub: the article text is behind a paywall"
+        if len(visible) < MIN_ARTICLE_CHARS and (scripts or _JS_NOTICE.search(noscript + " " + visible)):
+            return "js_shell", f"the page has {len(visible)} characters of text without JavaScript ({scripts} scripts)"
+        if len(_CONSENT.findall(body_text + " " + visible[:3000])) >= 3:
+            return "consent_wall", "a cookie or consent notice stands in for the page"
+        return None
+    article_typed = bool(set(meta.page_types) & ARTICLE_TYPES)
+    if len(body_text) < 1500:
+        if len(_CONSENT.findall(body_text)) >= 3 and len(_CONSENT.findall(body_text)) * 150 > len(body_text):
+            return "consent_wall", "a cookie or consent notice stands in for the page"
+        if (meta.accessible_for_free is False or not article_typed) and _PAYWALL.search(blocks[-1] if blocks else ""):
+            return "paywall", "a subscription stub: only a teaser precedes the paywall"
+    lines = [line for line in body_text.split("\n") if line.strip()]
+    if not article_typed and len(lines) >= 8:
+        anchors = {normalise_line(a.text_content()) for a in tree.iterfind(".//a")}
+        linked = sum(1 for line in lines if line in anchors)
+        threshold = 0.5 if set(meta.page_types) & INDEX_TYPES else 0.7
+        if linked / len(lines) > threshold:
+            return "not_article_index", f"{linked} of {len(lines)} lines are links to other pages: an index page"
+    return None
+
+
+def _same(a: str, b: str) -> bool:
+    return _WORD.findall(a.lower()) == _WORD.findall(b.lower())
+
+
+def _tokens(text: str) -> list[str]:
+    return _WORD.findall(text.lower())
+
+
+def _coverage(part: str, whole: str) -> float:
+    """Share of `whole`'s distinct words that `part` contains."""
+    whole_words = set(_tokens(whole))
+    if not whole_words:
+        return 0.0
+    return len(whole_words & set(_tokens(part))) / len(whole_words)
+
+
+def _body_pieces_from_ld(article_body: str) -> list[_Piece]:
+    text = normalise_text(re.sub(r"<[^>]+>", " ", article_body))
+    return [_Piece("paragraph", chunk.replace("\n", " ")) for chunk in text.split("\n\n") if chunk]
+
+
+def _run_trafilatura(tree: HtmlElement, url: str | None, focus: str) -> TrafilaturaDocument | None:
+    result = bare_extraction(
+        tree,
+        url=url,
+        with_metadata=focus == "balanced",
+        include_comments=False,
+        include_tables=True,
+        include_formatting=False,
+        favor_recall=focus == "recall",
+        favor_precision=focus == "precision",
+    )
+    return result if isinstance(result, TrafilaturaDocument) else None
+
+
+def _choose_body(tree: HtmlElement, first: TrafilaturaDocument | None, meta: PageMetadata,
+                 url: str | None) -> tuple[list[_Piece], str, list[str]]:
+    """The body blocks, their source and notes on the choice made."""
+    notes: list[str] = []
+    pieces = _pieces(first.body) if first is not None and first.body is not None else []
+    text = "\n".join(p.text for p in pieces)
+    declared = meta.article_body
+    declared_len = len(normalise_line(declared)) if declared else 0
+    if declared and declared_len >= MIN_ARTICLE_CHARS and _coverage(text, declared) < 0.6:
+        # trafilatura missed much of what the publisher declares as the body: try recall mode
+        recall = _run_trafilatura(tree, url, "recall")
+        recall_pieces = _pieces(recall.body) if recall is not None and recall.body is not None else []
+        recall_text = "\n".join(p.text for p in recall_pieces)
+        if _coverage(recall_text, declared) >= 0.8 and len(recall_text) < 3 * declared_len:
+            notes.append("body: recall mode (covers the JSON-LD articleBody)")
+            return recall_pieces, "trafilatura", notes
+        notes.append("body: JSON-LD articleBody (trafilatura missed most of it)")
+        return _body_pieces_from_ld(declared), "json_ld", notes
+    if len(text) < MIN_ARTICLE_CHARS:
+        recall = _run_trafilatura(tree, url, "recall")
+        recall_pieces = _pieces(recall.body) if recall is not None and recall.body is not None else []
+        if len("\n".join(p.text for p in recall_pieces)) >= MIN_ARTICLE_CHARS:
+            notes.append("body: recall mode (balanced mode found too little)")
+            return recall_pieces, "trafilatura", notes
+    return pieces, "trafilatura", notes
+
+
+def _trim_edges(pieces: list[_Piece]) -> tuple[list[_Piece], int]:
+    """Drop short promotional or legal blocks at the end (and start) of the body: sign-up
+    prompts, paywall notices, copyright lines. The middle of an article is left alone."""
+    def boilerplate(piece: _Piece) -> bool:
+        return len(piece.text) < 300 and bool(_EDGE_BOILERPLATE.search(piece.text))
+
+    before = len(pieces)
+    while len(pieces) > 1 and boilerplate(pieces[-1]):
+        pieces = pieces[:-1]
+    while len(pieces) > 1 and boilerplate(pieces[0]):
+        pieces = pieces[1:]
+    return pieces, before - len(pieces)
+
+
+def _drop_headline(pieces: list[_Piece], titles: list[str]) -> list[_Piece]:
+    """Remove leading blocks that repeat the headline (it is the first block already)."""
+    while pieces and pieces[0].kind in {"subheading", "paragraph"} and any(_same(pieces[0].text, t) for t in titles if t):
+        pieces = pieces[1:]
+    return pieces
+
+
+def _site_words(meta: PageMetadata, url: str | None) -> set[str]:
+    words = set(_tokens(meta.site_name.value)) if meta.site_name else set()
+    if url:
+        host = urlsplit(url).hostname or ""
+        words.update(w for w in _tokens(host.removeprefix("www.")) if w not in {"com", "org", "net", "co", "uk", "www"})
+    return words
+
+
+def _site_like(text: str, site_words: set[str]) -> bool:
+    words = set(_tokens(text))
+    squashed = "".join(_tokens(text))
+    return bool(words) and (words <= site_words or squashed in site_words or bool(site_words) and site_words <= words)
+
+
+def _strip_site_suffix(title: str, site_words: set[str]) -> str:
+    """Drop " | Site" and "Site - " parts from a declared title, keeping the rest as written."""
+    parts = _TITLE_SEPARATOR.split(title)  # text, separator, text, ...
+    while len(parts) > 2 and _site_like(parts[-1], site_words):
+        parts = parts[:-2]
+    while len(parts) > 2 and _site_like(parts[0], site_words):
+        parts = parts[2:]
+    return "".join(parts).strip()
+
+
+def _contained(inner: str, outer: str) -> bool:
+    a, b = " ".join(_tokens(inner)), " ".join(_tokens(outer))
+    return bool(a) and a != b and f" {a} " in f" {b} " and len(a.split()) >= 3
+
+
+def _title_matches(h1: str, ref: str) -> bool:
+    a, b = " ".join(_tokens(h1)), " ".join(_tokens(ref))
+    if not a or not b:
+        return False
+    if a == b or b.startswith(a + " ") or b.endswith(" " + a):
+        return True
+    return (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.5
+
+
+def _pick_title(meta: PageMetadata, first: TrafilaturaDocument | None, url: str | None) -> Sourced | None:
+    """The headline: an <h1> confirmed by a declared title, else the declarations, site name removed."""
+    refs = [t.value for t in meta.titles]
+    if first is not None and first.title:
+        refs.append(first.title)
+    site_words = _site_words(meta, url)
+    declared = [t for t in meta.titles if t.source != "html"]
+    for page_title in (t.value for t in meta.titles if t.source == "html"):
+        # what the <title> adds around the declared headline is the site's name
+        for t in declared:
+            if _contained(t.value, page_title):
+                site_words |= set(_tokens(page_title)) - set(_tokens(t.value))
+    h1s = [h for h in meta.h1s[:6] if not _site_like(h, site_words)]
+    for h1 in h1s:
+        for ref in declared:  # an <h1> with a kicker or standfirst around the declared headline
+            stripped = _strip_site_suffix(ref.value, site_words)
+            if _contained(stripped, h1):
+                return Sourced(stripped, ref.source)
+        if any(_title_matches(h1, ref) for ref in refs):
+            return Sourced(h1, "html")
+    if len(h1s) == 1 and len(_tokens(h1s[0])) >= 3:
+        return Sourced(h1s[0], "html")
+    for candidate in meta.titles:
+        value = _strip_site_suffix(candidate.value, site_words)
+        if value and not _site_like(value, site_words):
+            return Sourced(value, candidate.source)
+    if first is not None and first.title:
+        return Sourced(_strip_site_suffix(normalise_line(first.title), site_words), "trafilatura")
+    return meta.title
+
+
+def _pick_published(meta: PageMetadata, first: TrafilaturaDocument | None) -> Sourced | None:
+    """The declared timestamp, unless the page shows another day (a UTC shift, or a re-dated copy).
+
+    trafilatura (htmldate) reads the date the reader sees, in the publisher's time zone;
+    a declared UTC timestamp can fall on the next day. The declared value is kept when
+    both agree on the day, as it carries the time and the zone.
+    """
+    shown = normalise_date(first.date) if first is not None and first.date else None
+    declared = meta.published_at
+    if declared is not None and (shown is None or declared.value[:10] == shown[:10]):
+        return declared
+    return Sourced(shown, "trafilatura") if shown else declared
+
+
+def _assemble(pieces: list[_Piece]) -> tuple[str, tuple[Block, ...]]:
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for piece in pieces:
+        if parts:
+            offset += 2
+        blocks.append(Block(piece.kind, offset, offset + len(piece.text)))
+        parts.append(piece.text)
+        offset += len(piece.text)
+    return "\n\n".join(parts), tuple(blocks)
+
+
+def extract_html(document: Document) -> Extracted:
+    """Extract an article from an HTML page; a `Reject` with a reason when there is none."""
+    seed_id = to_article_id(f"seed:{document.uri}") if document.source == "seed" else None
+    fallback_id = seed_id or to_article_id(document.url or document.uri)
+
+    def reject(reason: str, message: str) -> Extracted:
+        return Extracted(reject=Reject(document.uri, "extract", reason, message, fallback_id, document.fetch_id))
+
+    try:
+        html = decode_html(document.body, document.charset)
+        if html.lstrip()[:1] in {"{", "["} or not _HTML_TAG.search(html[:200_000]):
+            raise PageError("not_html", "no HTML markup: the content is not a web page")
+        tree = load_html(html)
+        if tree is None:
+            raise PageError("not_html", "the page could not be parsed as HTML")
+    except PageError as err:
+        return reject(err.reason, f"{err} ({document.uri})")
+
+    meta = parse_metadata(tree, document.url)
+    first = _run_trafilatura(tree, document.url, "balanced")
+    pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
+    title = _pick_title(meta, first, document.url or (meta.canonical_url.value if meta.canonical_url else None))
+    titles = [t for t in (title.value if title else None, *meta.h1s[:2], first.title if first else None) if t]
+    pieces = _drop_headline(pieces, titles)
+    pieces, trimmed = _trim_edges(pieces)
+    if trimmed:
+        notes.append(f"body: {trimmed} promotional or legal blocks trimmed at the edges")
+    body_text = "\n\n".join(p.text for p in pieces)
+
+    verdict = classify_page(tree, body_text, meta)
+    if verdict is not None:
+        return reject(verdict[0], f"{verdict[1]} ({document.uri})")
+    if len(body_text) < MIN_ARTICLE_CHARS:
+        return reject("no_article_text", f"only {len(body_text)} characters of article text found ({document.uri})")
+
+    provenance: list[tuple[str, str]] = [("text", body_source)]
+    headline = title.value if title is not None else pieces[0].text
+    provenance.append(("title", title.source if title is not None else "text"))
+    text, blocks = _assemble([_Piece("headline", normalise_line(headline)), *pieces])
+
+    authors = meta.authors
+    if authors:
+        provenance.append(("authors", meta.authors_source or "meta"))
+    elif first is not None and first.author and (authors := normalise_authors(first.author.split(";"))):
+        provenance.append(("authors", "trafilatura"))
+
+    published = _pick_published(meta, first)
+
+    def sourced(name: str, value: Sourced | None) -> str | None:
+        if value is None:
+            return None
+        provenance.append((name, value.source))
+        return value.value
+
+    site = meta.site_name
+    if site is None and first is not None and first.sitename:
+        site = Sourced(normalise_line(first.sitename), "trafilatura")
+    canonical = sourced("canonical_url", meta.canonical_url)
+    article_id = seed_id or to_article_id(canonical or document.url or document.uri)
+    return Extracted(
+        article=Article(
+            article_id=article_id,
+            content_hash=to_content_hash(text),
+            uri=document.uri,
+            source=document.source,
+            text=text,
+            title=headline,
+            standfirst=None,
+            authors=authors,
+            published_at=sourced("published_at", published),
+            modified_at=sourced("modified_at", meta.modified_at),
+            site_name=sourced("site_name", site),
+            language=sourced("language", meta.language),
+            section=sourced("section", meta.section),
+            url=document.url,
+            canonical_url=canonical,
+            blocks=blocks,
+            provenance=tuple(provenance),
+            fetch_id=document.fetch_id,
+        ),
+        notes=tuple(notes),
+    )
+
+

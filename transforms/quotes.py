@@ -1,0 +1,387 @@
+"""Quotations in an article: direct, partial, mixed and indirect, with cue and speaker.
+
+`extract_quotes(doc, article, mentions)` is the stage's one entry point; `doc` is
+the parsed `article.text` (tagger, parser, lemmatizer, NER) and `mentions` the
+article's resolved entity mentions.
+
+Conventions:
+- The content span of a direct or partial quote INCLUDES its quotation marks
+  (“…”, as PolNeAR annotates; scoring trims them), so `text` always shows the
+  reader where the quote begins and ends; a quote over several paragraphs
+  runs from its first opening mark to its final closing mark.
+- `direct`: a quotation that stands as a sentence of its own (it starts a
+  sentence, or follows a colon, comma, dash or speech verb, and starts with a
+  capital); `partial`: a quoted fragment inside the writer's sentence;
+  `indirect`: reported speech, content = the reported clause, without its
+  quotation marks or edge punctuation; `mixed`: reported speech with a quoted
+  fragment inside (the partial quote is also kept on its own).
+- A quote with no cue in its sentence takes the last speaker of its paragraph
+  or of the previous one (method "carry_over", lower confidence). A quoted
+  fragment with no cue and no speaker to carry over, and any single quoted
+  word with no cue, is a scare quote or a term ("rocky"), not a quotation.
+- Unnamed speakers ("a Kremlin insider") keep their text and have no entity.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+from spacy.tokens import Doc
+
+from transforms.attribution import (
+    SPEECH_VERBS,
+    Cue,
+    find_cues,
+    is_pronoun,
+    mention_at,
+    sentence_region,
+    speaker_mention,
+    trim,
+)
+from transforms.models import Article, Mention, Quote
+
+DOUBLE = "“”\"«»„‟"
+SINGLE = "‘’'‚‹›"
+MARKS = DOUBLE + SINGLE
+_PARAGRAPH = re.compile(r"\n\s*\n|\n")
+_OPEN_BEFORE = set(" \t\n\r\u00a0\u200b([{<—–―-/:;") | set(MARKS)
+
+
+@dataclass(frozen=True)
+class QuoteSpan:
+    """An outermost quotation: `start` at its opening mark, `end` after its closing mark."""
+
+    start: int
+    end: int
+    paragraphs: int = 1  # how many paragraphs the quote runs over
+
+
+@dataclass(frozen=True)
+class _Mark:
+    pos: int
+    char: str
+    family: str  # "double" or "single"
+    can_open: bool
+    can_close: bool
+
+
+def _family(char: str) -> str:
+    return "double" if char in DOUBLE else "single"
+
+
+def _classify(text: str, pos: int) -> _Mark | None:
+    """The roles the mark at `pos` can play, or None for apostrophes."""
+    char = text[pos]
+    before = text[pos - 1] if pos > 0 else "\n"
+    after = text[pos + 1] if pos + 1 < len(text) else "\n"
+    left = before in _OPEN_BEFORE and not after.isspace()
+    right = not before.isspace() and not after.isalnum()
+    if char in "’'‘" and before.isalnum() and after.isalnum():
+        return None  # Russia’s, don't
+    if char in "’'" and after.isdigit() and not before.isalnum():
+        return None  # ’90s
+    family = _family(char)
+    if char in "“„‟«‚‹‘":
+        can_close = char in "“‘«‹" and right and not left  # „…“ closes with “, »…« with «
+        return _Mark(pos, char, family, True, can_close)
+    if char in "”»›’":
+        can_open = left and not right and char != "’"  # ’ opening a quote is rarer than ’em
+        return _Mark(pos, char, family, can_open, True)
+    if not left and not right:  # straight mark with no clue from its neighbours
+        return _Mark(pos, char, family, True, True) if before.isspace() and after.isspace() else None
+    return _Mark(pos, char, family, left, right)
+
+
+def paragraph_spans(text: str) -> list[tuple[int, int]]:
+    """(start, end) of each non-blank line-separated paragraph."""
+    spans: list[tuple[int, int]] = []
+    start = 0
+    for match in _PARAGRAPH.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(s, e) for s, e in spans if text[s:e].strip()]
+
+
+def _continues(text: str, start: int, end: int, family: str) -> int | None:
+    """Position of the opening mark that continues a quote at a paragraph start."""
+    pos = start
+    while pos < end and text[pos].isspace():
+        pos += 1
+    if pos < end and text[pos] in "“„«\"‘‚‹»”" and _family(text[pos]) == family:
+        return pos
+    return None
+
+
+def _pair(text: str, marks: list[_Mark], stack: list[_Mark], pairs: list[tuple[int, int]]) -> None:
+    for index, mark in enumerate(marks):
+        before = text[mark.pos - 1] if mark.pos > 0 else " "
+        if mark.char in "\"'" and before.isdigit():  # 5'11", a 12" pizza, unless it balances a quote
+            open_same = any(s.char == mark.char for s in stack)
+            rest = sum(1 for m in marks[index + 1 :] if m.char == mark.char)
+            if not (open_same and mark.can_close and rest % 2 == 0):
+                continue
+        families = [s.family for s in stack]
+        if mark.can_close and mark.family in families:
+            depth = len(families) - 1 - families[::-1].index(mark.family)
+            pairs.append((stack[depth].pos, mark.pos + 1))
+            del stack[depth:]
+        elif mark.can_open:
+            stack.append(mark)
+
+
+def find_quote_spans(text: str) -> list[QuoteSpan]:
+    """Outermost quotations in `text`, in order, marks included in each span."""
+    original = text
+    text = text.replace("''", "\u200b\"").replace("``", "\u200b\"")  # the `` and '' of some wires
+    pairs: list[tuple[int, int]] = []
+    carried: _Mark | None = None
+    for p_start, p_end in paragraph_spans(text):
+        marks = [m for pos in range(p_start, p_end) if text[pos] in MARKS and (m := _classify(text, pos))]
+        stack: list[_Mark] = []
+        if carried is not None:
+            first = _continues(text, p_start, p_end, carried.family)
+            if first is not None:
+                stack.append(carried)
+                marks = [m for m in marks if m.pos != first]
+        _pair(text, marks, stack, pairs)
+        # a quote left open continues only if the next paragraph reopens it
+        carried = next((s for s in stack if s.family == "double"), stack[0] if stack else None)
+    pairs.sort(key=lambda p: (p[0], -p[1]))
+    outer: list[QuoteSpan] = []
+    for start, end in pairs:
+        if start > 0 and text[start - 1] == "\u200b" and original[start - 1] != "\u200b":
+            start -= 1
+        if outer and start < outer[-1].end:
+            continue  # nested quote
+        count = text.count("\n", start, end)
+        outer.append(QuoteSpan(start, end, 1 + len(_PARAGRAPH.findall(text, start, end)) if count else 1))
+    return outer
+
+
+@dataclass(frozen=True)
+class _Speaker:
+    text: str
+    start: int
+    end: int
+    entity_id: str | None
+    label: str | None
+    pos: int  # where the attribution sits, for carry-over
+    paragraph: int
+
+
+_SENTENCE_BEFORE = tuple(".!?:;,—–-([")
+_COLON_SPEAKER = re.compile(r"([^.!?:;\n“”\"«»]{2,80}?)\s*:\s*$")
+_DASH_SPEAKER = re.compile(r"[ \t\u00a0]*\n?[ \t\u00a0]*(?:[—–―]|--?)[ \t\u00a0]*")
+
+
+def _is_direct(text: str, quote: QuoteSpan, p_start: int) -> bool:
+    """A quotation standing as a sentence of its own, not a fragment of the writer's."""
+    inner = text[quote.start + 1 : quote.end - 1].strip()
+    letter = next((c for c in inner if c.isalpha()), "")
+    if not letter or not (letter.isupper() or inner[0] in "[(…"):
+        return False
+    if quote.paragraphs > 1:
+        return True
+    before = text[p_start : quote.start].rstrip()
+    after = text[quote.end :].lstrip(" \t\u00a0")
+    standalone = not before or before.endswith(_SENTENCE_BEFORE) or before.rsplit(None, 1)[-1].lower() in SPEECH_WORDS
+    closed = inner[-1] in ".!?,…:;—–-" or not after or after[0] in ".!?\n"
+    return standalone and closed
+
+
+SPEECH_WORDS = frozenset({"said", "says", "say", "told", "tells", "added", "adds", "wrote", "writes", "asked", "asks"})
+
+
+def _paragraph_of(paragraphs: list[tuple[int, int]], pos: int) -> int:
+    for index, (start, end) in enumerate(paragraphs):
+        if pos < end:
+            return index
+    return len(paragraphs) - 1
+
+
+def _resolve_pronoun(speakers: list[_Speaker], mentions: Sequence[Mention], pos: int, paragraph: int) -> str | None:
+    for speaker in reversed(speakers):
+        if speaker.pos < pos and speaker.entity_id and speaker.label == "PERSON" and paragraph - speaker.paragraph <= 2:
+            return speaker.entity_id
+    people = [m for m in mentions if m.label == "PERSON" and m.end <= pos]
+    return people[-1].entity_id if people else None
+
+
+def _quote(article: Article, start: int, end: int, kind: str, cue: Cue | None, speaker: _Speaker | None,
+           confidence: float, method: str) -> Quote:
+    text = article.text
+    return Quote(
+        article_id=article.article_id,
+        start=start,
+        end=end,
+        text=text[start:end],
+        kind=kind,
+        cue=text[cue.start : cue.end] if cue else None,
+        cue_lemma=cue.lemma if cue else None,
+        cue_start=cue.start if cue else None,
+        cue_end=cue.end if cue else None,
+        speaker=speaker.text if speaker else None,
+        speaker_start=speaker.start if speaker else None,
+        speaker_end=speaker.end if speaker else None,
+        speaker_entity_id=speaker.entity_id if speaker else None,
+        confidence=confidence,
+        method=method,
+    )
+
+
+def _nearest(cues: list[Cue], start: int, end: int) -> Cue | None:
+    def distance(cue: Cue) -> int:
+        return cue.start - end if cue.start >= end else start - cue.end
+
+    return min(cues, key=distance) if cues else None
+
+
+def _cue_in_sentence(
+    doc: Doc, quote: QuoteSpan, cues: list[Cue], spans: list[QuoteSpan], bounds: tuple[int, int]
+) -> tuple[Cue | None, str]:
+    """The speech cue of the quote's sentence; `bounds` are its paragraphs' outer edges."""
+    region = sentence_region(doc, quote.start, quote.end)
+    lo, hi = max(region.start_char, bounds[0]), min(region.end_char, bounds[1])
+    others = [q for q in spans if q != quote]
+    near = [c for c in cues if lo <= c.start < hi and (c.lemma in SPEECH_VERBS or c.lemma == "according to")]
+    near = [c for c in near if not any(min(c.start, quote.start) < q.start < max(c.end, quote.end) for q in others)]
+    syntactic = [c for c in near if c.content and c.content[0] < quote.end and quote.start < c.content[1]]
+    if syntactic:
+        return _nearest(syntactic, quote.start, quote.end), "cue_in_sentence"
+    if near:
+        return _nearest(near, quote.start, quote.end), "cue_nearby"
+    return None, ""
+
+
+def _punctuation_cue(doc: Doc, quote: QuoteSpan, p_start: int, p_end: int) -> Cue | None:
+    """`X: “...”` before the quote, or `“...” — X` after it."""
+    text = doc.text
+    match = _COLON_SPEAKER.search(text, p_start, quote.start)
+    if match and match.end() == quote.start or (match and not text[match.end() : quote.start].strip()):
+        s, e = trim(text, match.start(1), match.end(1))
+        span = doc.char_span(s, e, alignment_mode="expand")
+        nouns = [t for t in span or () if t.pos_ in ("PROPN", "NOUN")] if span is not None else []
+        if nouns and len(span or ()) <= 8 and not any(t.pos_ == "VERB" for t in span or ()):
+            colon = text.rindex(":", s, quote.start)
+            return Cue(colon, colon + 1, ":", nouns[-1].i, (s, e), nouns[-1].i, None)
+    dash = _DASH_SPEAKER.match(text, quote.end)
+    if dash:
+        line_end = text.find("\n", dash.end())
+        span = doc.char_span(dash.end(), line_end if line_end >= 0 else len(text), alignment_mode="expand")
+        if span is not None and len(span) and span[0].pos_ == "PROPN":
+            last = span[0]
+            while last.i + 1 < span.end and doc[last.i + 1].pos_ == "PROPN":
+                last = doc[last.i + 1]
+            head = last.i
+            s, e = span[0].idx, last.idx + len(last.text)
+            mark = dash.start() + len(dash.group()) - len(dash.group().lstrip())
+            mark_end = mark + len(dash.group().strip())
+            return Cue(mark, mark_end, "—", head, (s, e), head, None)
+    return None
+
+
+def _continues_quote(text: str, previous: QuoteSpan, cue: Cue, span: QuoteSpan) -> bool:
+    """`span` goes on with the speech of `previous`: nothing but its attribution comes between.
+
+    "“A,” she said. “B.”" and a quote in the next paragraph right after are one
+    attribution; a sentence of the writer's own in between ends it.
+    """
+    gap = text[previous.end : span.start]
+    if text.count("\n", previous.end, span.start) > 2 and gap.strip():
+        return False
+    if not gap.strip():
+        return gap.count("\n\n") <= 1 or gap.count("\n") <= 2
+    inside = previous.end <= cue.start and cue.end <= span.start
+    return inside and sum(gap.count(c) for c in ".!?") <= 1 and gap.count("\n") <= 2
+
+
+def _indirect(cue: Cue, text: str, spans: list[QuoteSpan]) -> str | None:
+    """'indirect', 'mixed' or None when the cue's content is just a direct quote."""
+    if cue.content is None:
+        return None
+    s, e = cue.content
+    inside = [q for q in spans if q.start < e and s < q.end]
+    if not inside:
+        return "indirect"
+    rest = text[s:e]
+    for q in sorted(inside, key=lambda q: -q.start):
+        rest = rest[: max(q.start - s, 0)] + rest[q.end - s :]
+    words = [w for w in re.findall(r"\w+", rest) if w.lower() not in ("that", "and", "but")]
+    return "mixed" if len(words) >= 2 else None
+
+
+def _clip(cue: Cue, paragraphs: list[tuple[int, int]]) -> Cue:
+    """Keep a cue's content inside the cue's paragraph (the parser may run over a break)."""
+    if cue.content is None:
+        return cue
+    p_start, p_end = paragraphs[_paragraph_of(paragraphs, cue.start)]
+    start, end = max(cue.content[0], p_start), min(cue.content[1], p_end)
+    return replace(cue, content=(start, end) if end > start else None)
+
+
+def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> list[Quote]:
+    """Direct, partial, mixed and indirect quotations in `article`, in text order."""
+    text = article.text
+    if doc.text != text:
+        raise ValueError(f"article {article.article_id}: the doc is not the parse of article.text")
+    paragraphs = paragraph_spans(text)
+    spans = find_quote_spans(text)
+    cues = [_clip(c, paragraphs) for c in find_cues(doc) if not any(q.start <= c.start < q.end for q in spans)]
+    events: list[tuple[int, str, QuoteSpan | None, Cue | None, str]] = []
+    chain: tuple[QuoteSpan, Cue] | None = None  # the last quote attributed by a cue
+    for span in spans:
+        p_start, p_end = paragraphs[_paragraph_of(paragraphs, span.start)]
+        last_end = paragraphs[_paragraph_of(paragraphs, span.end - 1)][1]
+        cue, method = _cue_in_sentence(doc, span, cues, spans, (p_start, last_end))
+        if cue is None:
+            cue = _punctuation_cue(doc, span, p_start, p_end)
+            method = "punctuation" if cue else ""
+        kind = "direct" if _is_direct(text, span, p_start) else "partial"
+        if cue is None and kind == "direct" and chain is not None and _continues_quote(text, chain[0], chain[1], span):
+            cue, method = chain[1], "continuation"
+        chain = (span, cue) if cue is not None and kind == "direct" else None
+        events.append((span.start, kind, span, cue, method))
+    for cue in cues:
+        indirect = _indirect(cue, text, spans)
+        if indirect is not None and cue.content is not None:
+            events.append((min(cue.start, cue.content[0]), indirect, None, cue, "cue_in_sentence"))
+    events.sort(key=lambda e: e[0])
+    timeline: list[_Speaker] = []
+    quotes: list[Quote] = []
+    for _, kind, quote, cue, method in events:
+        anchor = quote.start if quote else cue.start if cue else 0
+        paragraph = _paragraph_of(paragraphs, anchor)
+        speaker = _to_speaker(doc, cue, mentions, timeline, anchor, paragraph) if cue else None
+        confidence = {"cue_in_sentence": 0.9, "cue_nearby": 0.8, "continuation": 0.85, "punctuation": 0.75}.get(
+            method, 0.6)
+        if cue is None:
+            recent = [s for s in timeline if s.pos < anchor and paragraph - s.paragraph <= 1]
+            speaker = recent[-1] if recent else None
+            method, confidence = ("carry_over", 0.6) if speaker else ("unattributed", 0.3)
+            if kind == "partial" and (speaker is None or len(text[anchor : quote.end if quote else anchor].split()) < 2):
+                continue  # a scare quote or a term, not a quotation
+        if speaker is not None:
+            timeline.append(_Speaker(speaker.text, speaker.start, speaker.end, speaker.entity_id, speaker.label, anchor, paragraph))
+        if quote is not None:
+            quotes.append(_quote(article, quote.start, quote.end, kind, cue, speaker, confidence, method))
+        elif cue is not None and cue.content is not None:
+            s, e = trim(text, *cue.content, edge=" \t\n\r\u00a0,;:.—–-")
+            quotes.append(_quote(article, s, e, kind, cue, speaker, 0.7, "indirect_" + cue.lemma.replace(" ", "_")))
+    return sorted(quotes, key=lambda q: (q.start, q.end))
+
+
+def _to_speaker(doc: Doc, cue: Cue, mentions: Sequence[Mention], timeline: list[_Speaker], anchor: int,
+                paragraph: int) -> _Speaker | None:
+    if cue.speaker is None:
+        return None
+    s, e = cue.speaker
+    if is_pronoun(doc, cue.speaker_head):
+        return _Speaker(doc.text[s:e], s, e, _resolve_pronoun(timeline, mentions, s, paragraph), "PERSON", anchor, paragraph)
+    mention = speaker_mention(doc, cue.speaker_head, mentions)
+    if mention is None and cue.lemma in (":", "—"):
+        mention = mention_at(mentions, s, e)
+    return _Speaker(doc.text[s:e], s, e, mention.entity_id if mention else None, mention.label if mention else None,
+                    anchor, paragraph)
