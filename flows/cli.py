@@ -56,6 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
     run.add_argument("--batch-size", type=int, help="articles per task batch")
     run.add_argument("--force", action="store_true", help="re-process inputs even when unchanged")
+    run.add_argument("--dask-address", help="run the flow's tasks on this Dask scheduler (tcp://host:8786)")
     run.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS/Atom/JSON feed to ingest (repeatable)")
     run.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a sitemap or sitemap index (repeatable)")
     run.add_argument("--url", action="append", default=[], metavar="URL", help="an article URL (repeatable)")
@@ -63,6 +64,24 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--no-seeds", action="store_true", help="ingest only the web sources")
     run.add_argument("--allow-private", action="store_true",
                      help="allow fetching private and loopback addresses (off by default, for safety)")
+
+    serve = sub.add_parser("serve", help="serve ingest-news as scheduled deployments (needs a Prefect server)",
+                           description="Register ingest-news deployments on the cron schedules of newsdesk.toml "
+                                       "and run them as they come due, until stopped (Ctrl-C or SIGTERM).",
+                           epilog="example: make server  # in another terminal\n"
+                                  "         PREFECT_API_URL=http://127.0.0.1:4200/api newsdesk serve")
+    serve.add_argument("--seeds", type=Path, help="folder of seed articles")
+    serve.add_argument("--warehouse", type=Path, help="DuckDB file")
+
+    rex = sub.add_parser("reextract", help="rebuild articles, entities and quotes from the raw store (no network)",
+                         description="Re-run extraction, entities and quotes on every stored raw body and seed, "
+                                     "without fetching. New extraction code gives new article versions.",
+                         epilog="example: newsdesk reextract --warehouse warehouse/newsdesk.duckdb")
+    rex.add_argument("--seeds", type=Path, help="folder of seed articles")
+    rex.add_argument("--warehouse", type=Path, help="DuckDB file")
+    rex.add_argument("--lake", help="Parquet lake folder or fsspec URL")
+    rex.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
+    rex.add_argument("--workers", type=int, help="processes for the CPU stages")
 
     sql = sub.add_parser("sql", help="query the warehouse and print a table",
                          description="Run SQL against the warehouse (read-only) and print the result.",
@@ -144,15 +163,23 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
     }
 
 
-def cmd_run(settings: Settings, force: bool) -> int:
+def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     configure_prefect_environment()
     from flows.ingest import ingest_news
     from warehouse.load import connect, query_table
 
     params = flow_parameters(settings, force)
+    params["reextract"] = reextract
     where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
     _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} (Prefect, in-process)")
-    result = ingest_news(**params)
+    flow = ingest_news
+    if settings.dask_address:
+        from prefect_dask import DaskTaskRunner
+
+        # Each task is one batch on one Dask worker: no process pool inside the task.
+        params["workers"] = 1
+        flow = ingest_news.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
+    result = flow(**params)
     counts = result["counts"]
     print(f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
           f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged, "
@@ -237,7 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     try:
         overrides = {k: getattr(args, k, None) for k in ("seeds", "warehouse", "lake", "spacy_model", "workers",
-                                                          "batch_size")}
+                                                          "batch_size", "dask_address")}
         settings = load_settings(args.config, **overrides)
         if args.command == "run":
             extra = command_line_sources(args)
@@ -249,6 +276,13 @@ def main(argv: list[str] | None = None) -> int:
                     else settings.fetch,
                 })
             return cmd_run(settings, args.force)
+        if args.command == "serve":
+            from flows.serve import serve_deployments
+
+            serve_deployments(settings)
+            return EXIT_OK
+        if args.command == "reextract":
+            return cmd_run(settings, True, reextract=True)
         if args.command == "sql":
             return cmd_sql(settings, args.query, args.file, args.format)
         if args.command == "eval":

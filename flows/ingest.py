@@ -30,6 +30,8 @@ from transforms.documents import select_changed
 from transforms.errors import TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
+from warehouse.raw import read_raw_documents
+from warehouse.state import query_raw_inputs
 from warehouse.load import (
     connect,
     load_run,
@@ -107,6 +109,21 @@ def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, pre
     return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified)
 
 
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def query_raw(warehouse: str, lock_timeout_s: float) -> list[dict[str, Any]]:
+    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        return query_raw_inputs(con)
+    finally:
+        con.close()
+
+
+@task(cache_policy=NO_CACHE)
+def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
+    documents, rejects = read_raw_documents(Path(raw), rows)
+    return Inputs(documents, rejects)
+
+
 @task(cache_policy=NO_CACHE)
 def extract_batch(inputs: Inputs, workers: int) -> Extraction:
     articles, rejects = extract_in_pool(get_pool(workers), inputs.documents, workers)
@@ -171,12 +188,17 @@ def ingest_news(
     batch_size: int = 64,
     workers: int = 1,
     force: bool = False,
+    reextract: bool = False,
     lock_timeout_s: float = 60.0,
     sources: list[dict[str, Any]] | None = None,
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary."""
+    """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
+
+    With `reextract`, the web pages come from the raw store instead of the network and every
+    input is processed again (new extraction code gives new article versions; unchanged output adds nothing).
+    """
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
@@ -188,18 +210,25 @@ def ingest_news(
     paths, early_rejects = list_seeds(seeds) if seeds else ([], [])
     items: list[WorkItem] = []
     early_fetches: list[Fetch] = []
+    raw_rows: list[dict[str, Any]] = []
+    if reextract:
+        force, configs = True, []
+        raw_rows = query_raw(warehouse, lock_timeout_s)
     if configs:
         items, early_fetches, found_rejects = discover_sources(configs, options, raw)
         early_rejects += found_rejects
-    logger.info("%d seed files, %d web items from %d sources", len(paths), len(items), len(configs))
+    logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract",
+                len(paths), len(items), len(configs), len(raw_rows))
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
         for chunk in _chunks(paths, batch_size):
             yield read_batch.submit(seeds, chunk, loaded, force)
         for chunk in _chunks(items, batch_size):
             yield fetch_batch_task.submit(chunk, options, raw, validators, loaded, force)
+        for chunk in _chunks(raw_rows, batch_size):
+            yield read_raw_batch.submit(chunk, raw)
 
-    total = len(paths) + len(items)
+    total = len(paths) + len(items) + len(raw_rows)
     progress = report.start_progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     summaries = [write_batch(lake_url, storage, run_id, 0, started_at,
@@ -220,7 +249,7 @@ def ingest_news(
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
-                          "workers": workers, "force": force, "sources": [c.name for c in configs]})
+                          "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
     report.update_progress(progress, total, total)

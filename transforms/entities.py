@@ -395,7 +395,7 @@ def extract_entities(
 
 
 def _batch_persons(found: Sequence[Sequence[MentionSpan]], articles: Sequence[Article]) -> list[Entity]:
-    persons = {}
+    persons: dict[str, Entity] = {}
     for spans, article in zip(found, articles):
         for span in spans:
             if span.label == "PERSON":

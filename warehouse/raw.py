@@ -13,9 +13,12 @@ import gzip
 import hashlib
 import os
 import tempfile
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 from transforms.documents import to_raw_hash
+from transforms.models import Document, Reject
 
 try:
     import zstandard
@@ -92,3 +95,23 @@ def _base(root: Path, content_hash: str) -> Path:
     if len(content_hash) < 8 or any(c not in "0123456789abcdef" for c in content_hash):
         raise RawStoreError(f"{content_hash!r} is not a content hash (lowercase sha256 hex)")
     return Path(root) / content_hash[:2] / content_hash[2:]
+
+
+def read_raw_documents(root: Path, fetched: Sequence[Mapping[str, Any]]) -> tuple[list[Document], list[Reject]]:
+    """Documents rebuilt from the raw store for re-extraction (no network).
+
+    `fetched` rows come from `warehouse.load.query_raw_inputs`: the newest good fetch of each URL.
+    """
+    documents: list[Document] = []
+    rejects: list[Reject] = []
+    for row in fetched:
+        try:
+            body = read_raw(root, row["content_hash"])
+        except RawStoreError as err:
+            rejects.append(Reject(row["url"], "read", "raw_missing", str(err), None, row["fetch_id"]))
+            continue
+        media_type = (row.get("content_type") or "text/html").split(";")[0].strip() or "text/html"
+        documents.append(Document(uri=row["url"], source=row.get("source") or "url", body=body,
+                                  media_type=media_type, charset=row.get("charset"),
+                                  url=row.get("final_url") or row["url"], fetch_id=row["fetch_id"]))
+    return documents, rejects

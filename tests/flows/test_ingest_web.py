@@ -1,0 +1,135 @@
+"""A feed ingested end to end into DuckDB from a real HTTP server on 127.0.0.1, then re-run conditionally."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pytest
+from pytest_httpserver import HTTPServer
+from werkzeug import Request, Response
+
+WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
+PAGES = {"/news/space-review": WEB / "thespacereview-3834.html", "/news/jpost": WEB / "jpost-608399.html"}
+FAST = {"per_host_delay_s": 0, "timeout_s": 1.0, "total_timeout_s": 5.0, "retries": 1, "backoff_s": 0.01,
+        "max_retry_after_s": 0.1}
+
+
+def _rss(server: HTTPServer) -> str:
+    items = "".join(
+        f"<item><title>{path}</title><link>{server.url_for(path)}</link>"
+        f"<pubDate>Mon, 01 Jul 2024 10:00:00 GMT</pubDate></item>"
+        for path in [*PAGES, "/news/broken", "/news/report.pdf"]
+    )
+    return f'<?xml version="1.0"?><rss version="2.0"><channel><title>Test</title>{items}</channel></rss>'
+
+
+@pytest.fixture(scope="module")
+def site() -> Iterator[dict[str, Any]]:
+    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
+    server.start()
+    log: dict[str, list[int]] = {}
+
+    def page(request: Request) -> Response:
+        etag = f'"{request.path}-v1"'
+        if request.headers.get("If-None-Match") == etag:
+            log.setdefault(request.path, []).append(304)
+            return Response(status=304)
+        log.setdefault(request.path, []).append(200)
+        return Response(PAGES[request.path].read_bytes(), headers={"ETag": etag}, content_type="text/html; charset=utf-8")
+
+    server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
+    server.expect_request("/feed.xml").respond_with_data(_rss(server), content_type="application/rss+xml")
+    for path in PAGES:
+        server.expect_request(path).respond_with_handler(page)
+    server.expect_request("/news/broken").respond_with_data("down", status=503)
+    server.expect_request("/news/report.pdf").respond_with_data(b"%PDF-1.4 fake", content_type="application/pdf")
+    yield {"server": server, "log": log}
+    server.clear()
+    server.stop()
+
+
+@pytest.fixture(scope="module")
+def runs(prefect_harness: None, site: dict[str, Any], tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    from flows.cli import main
+
+    root = tmp_path_factory.mktemp("web")
+    warehouse = root / "w.duckdb"
+    mp = pytest.MonkeyPatch()
+    mp.setenv("NEWSDESK_FETCH", json.dumps(FAST))
+    mp.setenv("NEWSDESK_RAW", str(root / "raw"))
+    args = ["run", "--no-seeds", "--feed", site["server"].url_for("/feed.xml"), "--allow-private",
+            "--warehouse", str(warehouse), "--lake", str(root / "lake"), "--workers", "1"]
+    try:
+        codes = (main(args), main(args))
+        before = _counts(warehouse)
+        requests = len(site["server"].log)
+        (root / "no-seeds").mkdir()
+        reextract_code = main(["reextract", "--warehouse", str(warehouse), "--lake", str(root / "lake"),
+                               "--seeds", str(root / "no-seeds"), "--workers", "1"])
+        after = _counts(warehouse)
+        requests_during_reextract = len(site["server"].log) - requests
+    finally:
+        mp.undo()
+    return {"warehouse": warehouse, "codes": codes, "raw": root / "raw", "reextract": (reextract_code, before, after,
+                                                                                     requests_during_reextract)}
+
+
+def _counts(warehouse: Path) -> dict[str, int]:
+    tables = ("articles", "mentions", "entities", "quotes", "rejects", "fetches")
+    return {t: _query(warehouse, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
+
+
+def _query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def test_feed_articles_loaded(runs: dict[str, Any]) -> None:
+    rows = _query(runs["warehouse"], "SELECT url, title, source FROM articles ORDER BY url")
+    assert len(rows) == 2
+    assert all(r[1] and r[2] == "feed" for r in rows)
+    mentions = _query(runs["warehouse"], "SELECT count(*) FROM mentions")[0][0]
+    assert mentions > 0
+
+
+def test_failures_recorded_while_the_rest_loads(runs: dict[str, Any]) -> None:
+    reasons = {r[0].rsplit("/", 1)[-1]: r[1] for r in _query(runs["warehouse"], "SELECT uri, reason FROM rejects")}
+    assert reasons["broken"] == "http_5xx"
+    assert reasons["report.pdf"] == "content_type"
+    assert runs["codes"] == (1, 1)
+    errors = {r[0] for r in _query(runs["warehouse"], "SELECT error_class FROM fetches WHERE error_class IS NOT NULL")}
+    assert {"http_5xx", "content_type"} <= errors
+
+
+def test_second_run_is_conditional_and_extracts_nothing(runs: dict[str, Any], site: dict[str, Any]) -> None:
+    for path in PAGES:
+        assert site["log"][path] == [200, 304], path
+    second = _query(runs["warehouse"], "SELECT counts FROM runs ORDER BY started_at LIMIT 1 OFFSET 1")[0][0]
+    counts = json.loads(second)
+    assert counts["documents"] == 0 and counts["articles"] == 0
+    assert counts["not_modified"] == 2
+    not_modified = _query(runs["warehouse"], "SELECT count(*) FROM fetches WHERE not_modified")[0][0]
+    assert not_modified == 2
+    assert _query(runs["warehouse"], "SELECT count(*) FROM articles")[0][0] == 2
+
+
+def test_raw_bodies_kept_for_reextraction(runs: dict[str, Any]) -> None:
+    hashes = [r[0] for r in _query(runs["warehouse"], "SELECT content_hash FROM fetches WHERE status = 200 AND content_hash IS NOT NULL")]
+    from warehouse.raw import read_raw
+
+    assert hashes and all(read_raw(runs["raw"], h) for h in hashes)
+
+
+def test_reextract_rebuilds_from_the_raw_store_without_network(runs: dict[str, Any]) -> None:
+    code, before, after, requests = runs["reextract"]
+    assert requests == 0
+    assert before == after  # same extraction code: nothing new, nothing lost
+    last = json.loads(_query(runs["warehouse"], "SELECT counts FROM runs ORDER BY started_at DESC LIMIT 1")[0][0])
+    assert last["documents"] == 2 and last["articles"] == 2  # both pages re-extracted from raw bodies
