@@ -1,13 +1,14 @@
 # Two commands do all the set-up on a machine with only Python 3.11+:
 #   make run    build .venv from requirements.lock, then `newsdesk run` on seeds/
-#   make test   build .venv from requirements.lock, then the test suite
+#   make test   build .venv from requirements.lock, then the test suite (quick: not the slow or eval tests)
+#   make check  the quality gates on ../shared/data and the slow tests (Prefect server, crashes, Dask); CI runs both
 PYTHON ?= python3
 VENV   ?= .venv
 BIN     = $(VENV)/bin
 UV_VERSION = 0.13.9
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test eval bench lock server clean
+.PHONY: run test check eval bench lock server clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdesk needs Python 3.11 or newer")'
@@ -21,7 +22,10 @@ run: $(STAMP)
 	$(BIN)/newsdesk run
 
 test: $(STAMP)
-	PREFECT_HOME=$$(mktemp -d) $(BIN)/python -m pytest
+	PREFECT_HOME=$$(mktemp -d) $(BIN)/python -m pytest -m "not slow and not eval"
+
+check: $(STAMP)
+	PREFECT_HOME=$$(mktemp -d) $(BIN)/python -m pytest -m "slow or eval"
 
 eval: $(STAMP)
 	$(BIN)/newsdesk eval extraction ../shared/data/article-extraction-benchmark ../shared/data/trafilatura-eval-en
