@@ -140,3 +140,15 @@ def test_views_answer(ingested: dict[str, Any]) -> None:
     assert {"Andrei Piontkowski", "Ulrich Schmid"} <= speakers
     about = _query(ingested["warehouse"], "SELECT count(*) FROM quotes_about WHERE speaker = 'Ulrich Schmid'")
     assert about[0][0] > 0
+
+
+@pytest.mark.parametrize("name", sorted(p.stem for p in (SEEDS.parent / "warehouse" / "queries").glob("*.sql")))
+def test_named_queries_run(ingested: dict[str, Any], name: str, capsys: pytest.CaptureFixture[str]) -> None:
+    from flows.cli import main
+
+    assert main(["sql", "--file", name, "--warehouse", str(ingested["warehouse"]), "--format", "json"]) == 0
+    import json
+
+    rows = json.loads(capsys.readouterr().out)
+    if name in {"who_is_quoted", "quotes_about", "quotes_by_speaker", "entity_pairs", "entity_aliases", "runs"}:
+        assert rows, f"{name} returned nothing on the seeds"

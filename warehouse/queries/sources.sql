@@ -1,0 +1,2 @@
+-- Articles, rejects and reject rate per source.
+SELECT * FROM source_stats;
