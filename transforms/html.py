@@ -5,9 +5,11 @@ text is the headline followed by the body blocks, joined by blank lines. The
 body is trafilatura's extraction, checked against what the page declares about
 itself (JSON-LD `articleBody`, Open Graph, <meta>, microdata; see
 `transforms.metadata`) and, only when the first pass looks wrong, against a
-second pass in recall mode. Pages that are not articles (index pages, paywall
-stubs, consent walls, JavaScript shells) become a `Reject` with a reason of
-their own instead of junk text.
+second pass in recall mode. The date and byline are those the page shows by its
+headline where it shows them (`transforms.metadata.parse_dateline`). Pages that
+are not articles (index pages, paywall stubs, consent walls, JavaScript shells;
+see `transforms.pages`) become a `Reject` with a reason of their own instead of
+junk text.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import logging
 import re
 from dataclasses import dataclass
+from datetime import date
 from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
@@ -24,26 +27,25 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
-from transforms.metadata import ARTICLE_TYPES, INDEX_TYPES, PageMetadata, Sourced, normalise_authors, normalise_date, parse_metadata
+from transforms.metadata import (
+    PageMetadata,
+    Sourced,
+    normalise_authors,
+    normalise_date,
+    parse_dateline,
+    parse_metadata,
+    parse_url_day,
+)
 from transforms.models import Article, Block, Document, Extracted, Reject, to_article_id, to_content_hash
+from transforms.pages import MIN_ARTICLE_CHARS, classify_page
 from transforms.text import normalise_line, normalise_text
 
 logger = logging.getLogger(__name__)
 
-MIN_ARTICLE_CHARS = 200  # shorter bodies are not articles (teasers, stubs, error pages)
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|main|section|span|a|br)\b", re.I)
 _WORD = re.compile(r"\w+")
 _TITLE_SEPARATOR = re.compile(r"(\s+[|–—·•:»~-]\s+|\s*[|·•»]\s*)")
-_JS_NOTICE = re.compile(r"enable javascript|javascript (?:is )?(?:required|disabled|turned off)|requires javascript|"
-                        r"turn on javascript|(?:browser|device) (?:does not|doesn't) support javascript", re.I)
-_PAYWALL = re.compile(
-    r"subscribe (?:now |today )?to (?:continue|read|unlock|keep reading|get full access)|already (?:a subscriber|"
-    r"subscribed)|(?:continue|keep) reading (?:with|by subscribing)|subscribers? only|(?:available|reserved|"
-    r"exclusive) (?:to|for) (?:paid |premium )?(?:subscribers|members)|to continue reading|unlock (?:this|the full) "
-    r"(?:article|story)|become a (?:subscriber|member) to read|sign in to (?:read|continue)|premium (?:article|content)",
-    re.I,
-)
 _EDGE_BOILERPLATE = re.compile(
     r"newsletter|sign(?:ing)? up\b|subscribe\b|subscribers?\b|already a subscriber|never miss|want to be informed|"
     r"follow us|share (?:this|on)\b|^(?:related|read more|more|advertisement|comments?|view comments|tags?)\b:?|"
@@ -51,13 +53,6 @@ _EDGE_BOILERPLATE = re.compile(
     r"reprint(?:ed)?\b|submit your (?:letter|story|news)|log ?in\b|sign in\b|welcome gift|click here",
     re.I,
 )
-_CONSENT = re.compile(
-    r"cookies?|consent|privacy (?:policy|settings|choices|preferences|options)|accept all|reject all|gdpr|"
-    r"personal data|our partners|legitimate interest|manage (?:options|settings|preferences)|tracking technologies",
-    re.I,
-)
-
-
 class PageError(ValueError):
     """A page that yields no article; `reason` is the reject reason code."""
 
@@ -140,62 +135,6 @@ def _pieces(body: _Element) -> list[_Piece]:
         if child.tail and child.tail.strip():
             add("paragraph", normalise_line(child.tail))
     return pieces
-
-
-def _visible_text(tree: HtmlElement) -> str:
-    body = tree.find(".//body")
-    root = body if body is not None else tree
-    parts: list[str] = []
-    for node in root.iter():
-        if node.tag in {"script", "style", "noscript", "template"} or not isinstance(node.tag, str):
-            if node.tail:
-                parts.append(node.tail)
-            continue
-        parent = node.getparent()
-        if parent is not None and parent.tag in {"script", "style", "noscript", "template"}:
-            continue
-        if node.text:
-            parts.append(node.text)
-        if node is not root and node.tail:
-            parts.append(node.tail)
-    return normalise_line(" ".join(parts))
-
-
-def classify_page(tree: HtmlElement, body_text: str, meta: PageMetadata,
-                  blocks: list[str] | None = None) -> tuple[str, str] | None:
-    """A reject reason for pages that are not articles, or None for an article.
-
-    Reasons: `js_shell` (no text without JavaScript), `consent_wall` (a cookie or
-    consent notice instead of the page), `paywall` (a subscription stub),
-    `not_article_index` (a list of links to articles).
-    """
-    short = len(body_text) < MIN_ARTICLE_CHARS
-    blocks = blocks if blocks is not None else body_text.split("\n\n")
-    if short:
-        visible = _visible_text(tree)
-        noscript = " ".join(" ".join(e.itertext()) for e in tree.iterfind(".//noscript"))
-        scripts = sum(1 for s in tree.iterfind(".//script") if "json" not in (s.get("type") or "").lower())
-        if _PAYWALL.search(visible) or meta.accessible_for_free is False:
-            return "paywall", "a subscription stub: the article text is behind a paywall"
-        if len(visible) < MIN_ARTICLE_CHARS and (scripts or _JS_NOTICE.search(noscript + " " + visible)):
-            return "js_shell", f"the page has {len(visible)} characters of text without JavaScript ({scripts} scripts)"
-        if len(_CONSENT.findall(body_text + " " + visible[:3000])) >= 3:
-            return "consent_wall", "a cookie or consent notice stands in for the page"
-        return None
-    article_typed = bool(set(meta.page_types) & ARTICLE_TYPES)
-    if len(body_text) < 1500:
-        if len(_CONSENT.findall(body_text)) >= 3 and len(_CONSENT.findall(body_text)) * 150 > len(body_text):
-            return "consent_wall", "a cookie or consent notice stands in for the page"
-        if (meta.accessible_for_free is False or not article_typed) and _PAYWALL.search(blocks[-1] if blocks else ""):
-            return "paywall", "a subscription stub: only a teaser precedes the paywall"
-    lines = [line for line in body_text.split("\n") if line.strip()]
-    if not article_typed and len(lines) >= 8:
-        anchors = {normalise_line(a.text_content()) for a in tree.iterfind(".//a")}
-        linked = sum(1 for line in lines if line in anchors)
-        threshold = 0.5 if set(meta.page_types) & INDEX_TYPES else 0.7
-        if linked / len(lines) > threshold:
-            return "not_article_index", f"{linked} of {len(lines)} lines are links to other pages: an index page"
-    return None
 
 
 def _same(a: str, b: str) -> bool:
@@ -350,18 +289,55 @@ def _pick_title(meta: PageMetadata, first: TrafilaturaDocument | None, url: str 
     return meta.title
 
 
-def _pick_published(meta: PageMetadata, first: TrafilaturaDocument | None) -> Sourced | None:
-    """The declared timestamp, unless the page shows another day (a UTC shift, or a re-dated copy).
+def _pick_authors(meta: PageMetadata, first: TrafilaturaDocument | None,
+                  byline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
+    """The declared authors, completed by the byline under the headline where they are cut
+    short ("Todd" declared, "By Todd Bates" shown); else the byline; else trafilatura's guess."""
+    declared = meta.authors
+    if declared and len(byline) == len(declared) and byline != declared and all(
+            shown.lower() == name.lower() or shown.lower().startswith(name.lower() + " ")
+            for shown, name in zip(byline, declared)):
+        return byline, "html"
+    if declared:
+        return declared, meta.authors_source or "meta"
+    if byline:
+        return byline, "html"
+    site_words = _site_words(meta, None)
+    if first is not None and first.author and (names := normalise_authors(first.author.split(";"))):
+        names = tuple(n for n in names if not _site_like(n, site_words))
+        return names, "trafilatura" if names else None
+    return (), None
 
-    trafilatura (htmldate) reads the date the reader sees, in the publisher's time zone;
-    a declared UTC timestamp can fall on the next day. The declared value is kept when
-    both agree on the day, as it carries the time and the zone.
+
+def _pick_published(meta: PageMetadata, first: TrafilaturaDocument | None, dateline: str | None,
+                    url: str | None) -> Sourced | None:
+    """The publication day as the page states it, in the publisher's own time zone.
+
+    In order: the declared timestamp when the URL path carries the same day (the strongest
+    evidence of the original publication); the day shown by the headline and byline
+    (`parse_shown_date`: what readers see, where metadata often carries a CMS creation date
+    or a UTC timestamp that falls on the next day); the URL's day when the declared UTC
+    timestamp is one day off it; the declared timestamp unless trafilatura (htmldate) finds
+    another day on the page. A declared value is kept when it agrees on the day, as it
+    carries the time and the zone.
     """
-    shown = normalise_date(first.date) if first is not None and first.date else None
     declared = meta.published_at
-    if declared is not None and (shown is None or declared.value[:10] == shown[:10]):
+    declared_day = declared.value[:10] if declared is not None else None
+    url_day = parse_url_day(url)
+    if declared is not None and declared_day == url_day:
+        return declared
+    if dateline is not None:
+        return declared if declared is not None and declared_day == dateline else Sourced(dateline, "html")
+    if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
+        return Sourced(url_day, "url")
+    shown = normalise_date(first.date) if first is not None and first.date else None
+    if declared is not None and (shown is None or declared_day == shown[:10]):
         return declared
     return Sourced(shown, "trafilatura") if shown else declared
+
+
+def _days_apart(a: str, b: str) -> int:
+    return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
 
 
 def _assemble(pieces: list[_Piece]) -> tuple[str, tuple[Block, ...]]:
@@ -417,13 +393,12 @@ def extract_html(document: Document) -> Extracted:
     provenance.append(("title", title.source if title is not None else "text"))
     text, blocks = _assemble([_Piece("headline", normalise_line(headline)), *pieces])
 
-    authors = meta.authors
-    if authors:
-        provenance.append(("authors", meta.authors_source or "meta"))
-    elif first is not None and first.author and (authors := normalise_authors(first.author.split(";"))):
-        provenance.append(("authors", "trafilatura"))
-
-    published = _pick_published(meta, first)
+    dateline = parse_dateline(tree, headline)
+    authors, authors_source = _pick_authors(meta, first, dateline.authors)
+    if authors_source is not None:
+        provenance.append(("authors", authors_source))
+    published = _pick_published(meta, first, dateline.day,
+                                document.url or (meta.canonical_url.value if meta.canonical_url else None))
 
     def sourced(name: str, value: Sourced | None) -> str | None:
         if value is None:

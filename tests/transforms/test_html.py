@@ -130,3 +130,56 @@ def test_short_paywalled_teaser_does_not_pass_as_article() -> None:
     extracted = extract_html(Document(uri="p", source="url", body=page, media_type="text/html"))
     assert extracted.article is None and extracted.reject is not None
     assert extracted.reject.reason == "paywall"  # isAccessibleForFree: False and almost no text
+
+
+DATED_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Ferry operator fined over safety lapses</title>
+<script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
+ "headline": "Ferry operator fined over safety lapses", "datePublished": "{declared}"}}</script></head>
+<body><article><h1>Ferry operator fined over safety lapses</h1>
+<p class="byline">By Tom Price</p><p class="date">{dateline}</p>
+<p>{body}</p><p>{body}</p></article></body></html>"""
+
+
+@pytest.mark.parametrize(
+    ("url", "declared", "dateline", "expected", "source"),
+    [
+        # the day by the byline beats a declared CMS date ...
+        ("https://courier.example/ferry-fine", "2016-08-29T21:54:39+00:00", "Updated May 6, 2019", "2019-05-06", "html"),
+        # ... the declared timestamp stays, with its time and zone, when both show the same day ...
+        ("https://courier.example/ferry-fine", "2019-05-06T21:54:39-04:00", "May 6, 2019", "2019-05-06T21:54:39-04:00",
+         "json_ld"),
+        # ... and when the URL's day confirms it against a later "Updated" line
+        ("https://courier.example/2019/11/8/ferry-fine", "2019-11-08T10:00:00+00:00", "Updated Nov 13, 2019",
+         "2019-11-08T10:00:00+00:00", "json_ld"),
+        # a UTC timestamp past midnight: the URL keeps the publisher's own day
+        ("https://courier.example/2019/11/18/ferry-fine", "2019-11-19T02:34:30Z", "", "2019-11-18", "url"),
+    ],
+)
+def test_published_day_is_the_one_the_page_states(url: str, declared: str, dateline: str, expected: str,
+                                                   source: str) -> None:
+    body = "The operator was fined on Monday after inspectors found lifejackets missing on two crossings. " * 3
+    page = DATED_PAGE.format(declared=declared, dateline=dateline, body=body).encode()
+    extracted = extract_html(Document(uri=url, source="url", body=page, media_type="text/html", url=url))
+    assert extracted.article is not None, extracted.reject
+    assert extracted.article.published_at == expected
+    assert dict(extracted.article.provenance)["published_at"] == source
+
+
+@pytest.mark.parametrize(
+    ("declared", "byline", "expected", "source"),
+    [
+        ('"author": {"@type": "Person", "name": "Tom"},', "By Tom Price", ("Tom Price",), "html"),  # cut short
+        ('"author": {"@type": "Person", "name": "Anna Berg"},', "By Tom Price", ("Anna Berg",), "json_ld"),
+        ("", "Posted on May 6, 2019 by Tom Price", ("Tom Price",), "html"),
+    ],
+)
+def test_authors_from_the_byline_under_the_headline(declared: str, byline: str, expected: tuple[str, ...],
+                                                     source: str) -> None:
+    body = "The operator was fined on Monday after inspectors found lifejackets missing on two crossings. " * 3
+    page = DATED_PAGE.format(declared="2019-05-06", dateline="", body=body).replace('"datePublished"', declared
+                                                                                      + ' "datePublished"')
+    page = page.replace("By Tom Price", byline)
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None, extracted.reject
+    assert extracted.article.authors == expected
+    assert dict(extracted.article.provenance)["authors"] == source
