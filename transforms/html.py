@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-from dataclasses import dataclass
 from datetime import date
 from urllib.parse import urlsplit
 
@@ -36,9 +35,9 @@ from transforms.metadata import (
     parse_metadata,
     parse_url_day,
 )
-from transforms.models import Article, Block, Document, Extracted, Reject, to_article_id, to_content_hash
+from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
 from transforms.pages import MIN_ARTICLE_CHARS, classify_page
-from transforms.text import normalise_line, normalise_text
+from transforms.text import Piece, join_pieces, normalise_line, normalise_text
 
 logger = logging.getLogger(__name__)
 
@@ -60,11 +59,6 @@ class PageError(ValueError):
         super().__init__(message)
         self.reason = reason
 
-
-@dataclass(frozen=True)
-class _Piece:
-    kind: str
-    text: str
 
 
 def decode_html(body: bytes, charset: str | None = None) -> str:
@@ -107,13 +101,13 @@ def _child_text(element: _Element) -> str:
     return _element_text(element)
 
 
-def _pieces(body: _Element) -> list[_Piece]:
+def _pieces(body: _Element) -> list[Piece]:
     """Typed blocks from trafilatura's XML body (head, p, list, quote, table, code)."""
-    pieces: list[_Piece] = []
+    pieces: list[Piece] = []
 
     def add(kind: str, text: str) -> None:
         if text:
-            pieces.append(_Piece(kind, text))
+            pieces.append(Piece(kind, text))
 
     for child in body:
         tag = child.tag
@@ -153,9 +147,9 @@ def _coverage(part: str, whole: str) -> float:
     return len(whole_words & set(_tokens(part))) / len(whole_words)
 
 
-def _body_pieces_from_ld(article_body: str) -> list[_Piece]:
+def _body_pieces_from_ld(article_body: str) -> list[Piece]:
     text = normalise_text(re.sub(r"<[^>]+>", " ", article_body))
-    return [_Piece("paragraph", chunk.replace("\n", " ")) for chunk in text.split("\n\n") if chunk]
+    return [Piece("paragraph", chunk.replace("\n", " ")) for chunk in text.split("\n\n") if chunk]
 
 
 def _run_trafilatura(tree: HtmlElement, url: str | None, focus: str) -> TrafilaturaDocument | None:
@@ -173,7 +167,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, focus: str) -> Trafilat
 
 
 def _choose_body(tree: HtmlElement, first: TrafilaturaDocument | None, meta: PageMetadata,
-                 url: str | None) -> tuple[list[_Piece], str, list[str]]:
+                 url: str | None) -> tuple[list[Piece], str, list[str]]:
     """The body blocks, their source and notes on the choice made."""
     notes: list[str] = []
     pieces = _pieces(first.body) if first is not None and first.body is not None else []
@@ -199,10 +193,10 @@ def _choose_body(tree: HtmlElement, first: TrafilaturaDocument | None, meta: Pag
     return pieces, "trafilatura", notes
 
 
-def _trim_edges(pieces: list[_Piece]) -> tuple[list[_Piece], int]:
+def _trim_edges(pieces: list[Piece]) -> tuple[list[Piece], int]:
     """Drop short promotional or legal blocks at the end (and start) of the body: sign-up
     prompts, paywall notices, copyright lines. The middle of an article is left alone."""
-    def boilerplate(piece: _Piece) -> bool:
+    def boilerplate(piece: Piece) -> bool:
         return len(piece.text) < 300 and bool(_EDGE_BOILERPLATE.search(piece.text))
 
     before = len(pieces)
@@ -213,7 +207,7 @@ def _trim_edges(pieces: list[_Piece]) -> tuple[list[_Piece], int]:
     return pieces, before - len(pieces)
 
 
-def _drop_headline(pieces: list[_Piece], titles: list[str]) -> list[_Piece]:
+def _drop_headline(pieces: list[Piece], titles: list[str]) -> list[Piece]:
     """Remove leading blocks that repeat the headline (it is the first block already)."""
     while pieces and pieces[0].kind in {"subheading", "paragraph"} and any(_same(pieces[0].text, t) for t in titles if t):
         pieces = pieces[1:]
@@ -340,19 +334,6 @@ def _days_apart(a: str, b: str) -> int:
     return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
 
 
-def _assemble(pieces: list[_Piece]) -> tuple[str, tuple[Block, ...]]:
-    parts: list[str] = []
-    blocks: list[Block] = []
-    offset = 0
-    for piece in pieces:
-        if parts:
-            offset += 2
-        blocks.append(Block(piece.kind, offset, offset + len(piece.text)))
-        parts.append(piece.text)
-        offset += len(piece.text)
-    return "\n\n".join(parts), tuple(blocks)
-
-
 def extract_html(document: Document) -> Extracted:
     """Extract an article from an HTML page; a `Reject` with a reason when there is none."""
     seed_id = to_article_id(f"seed:{document.uri}") if document.source == "seed" else None
@@ -391,7 +372,7 @@ def extract_html(document: Document) -> Extracted:
     provenance: list[tuple[str, str]] = [("text", body_source)]
     headline = title.value if title is not None else pieces[0].text
     provenance.append(("title", title.source if title is not None else "text"))
-    text, blocks = _assemble([_Piece("headline", normalise_line(headline)), *pieces])
+    text, blocks = join_pieces([Piece("headline", normalise_line(headline)), *pieces])
 
     dateline = parse_dateline(tree, headline)
     authors, authors_source = _pick_authors(meta, first, dateline.authors)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 from charset_normalizer import from_bytes
@@ -98,9 +99,25 @@ def normalise_text(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class _Piece:
+class Piece:
+    """A block's kind and text, before the blocks are joined into an article's text."""
+
     kind: str
     text: str
+
+
+def join_pieces(pieces: Sequence[Piece]) -> tuple[str, tuple[Block, ...]]:
+    """The article text (blocks separated by one blank line) and each block's offsets in it."""
+    parts: list[str] = []
+    blocks: list[Block] = []
+    offset = 0
+    for piece in pieces:
+        if parts:
+            offset += 2
+        blocks.append(Block(piece.kind, offset, offset + len(piece.text)))
+        parts.append(piece.text)
+        offset += len(piece.text)
+    return "\n\n".join(parts), tuple(blocks)
 
 
 def _is_subheading(chunk: str) -> bool:
@@ -109,49 +126,49 @@ def _is_subheading(chunk: str) -> bool:
     return not _SENTENCE_END.search(chunk)
 
 
-def _paragraph_pieces(chunk: str, markdown: bool) -> list[_Piece]:
+def _paragraph_pieces(chunk: str, markdown: bool) -> list[Piece]:
     lines = chunk.split("\n")
     if all(_BULLET_LINE.match(line) for line in lines):
-        return [_Piece("key_point", _BULLET_LINE.sub("", line)) for line in lines]
+        return [Piece("key_point", _BULLET_LINE.sub("", line)) for line in lines]
     if markdown and (m := _MD_HEADING.match(lines[0])) and len(lines) == 1:
-        return [_Piece("subheading", m.group(2))]
+        return [Piece("subheading", m.group(2))]
     if any(_BULLET_LINE.match(line) for line in lines):
-        pieces: list[_Piece] = []
+        pieces: list[Piece] = []
         for line in lines:
             if _BULLET_LINE.match(line):
-                pieces.append(_Piece("key_point", _BULLET_LINE.sub("", line)))
+                pieces.append(Piece("key_point", _BULLET_LINE.sub("", line)))
             elif KEY_POINT_HEADINGS.match(line) or _is_subheading(line):
-                pieces.append(_Piece("subheading", line))
+                pieces.append(Piece("subheading", line))
             else:
-                pieces.append(_Piece("paragraph", line))
+                pieces.append(Piece("paragraph", line))
         return pieces
     # hard-wrapped lines in one paragraph are one paragraph
-    return [_Piece("paragraph", " ".join(lines))]
+    return [Piece("paragraph", " ".join(lines))]
 
 
-def _structure(text: str, markdown: bool) -> list[_Piece]:
+def _structure(text: str, markdown: bool) -> list[Piece]:
     chunks = text.split("\n\n")
-    pieces: list[_Piece] = []
+    pieces: list[Piece] = []
     first = chunks[0]
     if markdown and (m := _MD_HEADING.match(first.split("\n")[0])):
         first = m.group(2) + ("\n" + first.split("\n", 1)[1] if "\n" in first else "")
     head, _, rest = first.partition("\n")
-    pieces.append(_Piece("headline", head))
+    pieces.append(Piece("headline", head))
     if rest:
         chunks = [rest, *chunks[1:]]
     else:
         chunks = chunks[1:]
     for chunk in chunks:
         if KEY_POINT_HEADINGS.match(chunk):
-            pieces.append(_Piece("subheading", chunk))
+            pieces.append(Piece("subheading", chunk))
             continue
         new = _paragraph_pieces(chunk, markdown)
         if len(new) == 1 and new[0].kind == "paragraph" and _is_subheading(chunk):
-            new = [_Piece("subheading", chunk)]
+            new = [Piece("subheading", chunk)]
         pieces.extend(new)
     # The standfirst is the first paragraph right after the headline.
     if len(pieces) > 2 and pieces[1].kind == "paragraph" and len(pieces[1].text) <= 400:
-        pieces[1] = _Piece("standfirst", pieces[1].text)
+        pieces[1] = Piece("standfirst", pieces[1].text)
     return pieces
 
 
@@ -167,17 +184,7 @@ def parse_text(document: Document) -> Extracted:
     if not text:
         return Extracted(reject=Reject(document.uri, "extract", "empty", "no text after normalising", article_id))
     markdown = document.media_type == "text/markdown"
-    pieces = _structure(text, markdown)
-    blocks: list[Block] = []
-    parts: list[str] = []
-    offset = 0
-    for piece in pieces:
-        if parts:
-            offset += 2
-        blocks.append(Block(piece.kind, offset, offset + len(piece.text)))
-        parts.append(piece.text)
-        offset += len(piece.text)
-    body = "\n\n".join(parts)
+    body, blocks = join_pieces(_structure(text, markdown))
     standfirst = next((body[b.start : b.end] for b in blocks if b.kind == "standfirst"), None)
     return Extracted(
         article=Article(
@@ -189,7 +196,7 @@ def parse_text(document: Document) -> Extracted:
             title=body[blocks[0].start : blocks[0].end],
             standfirst=standfirst,
             url=document.url,
-            blocks=tuple(blocks),
+            blocks=blocks,
             provenance=(("title", "text"), ("standfirst", "text")),
             fetch_id=document.fetch_id,
         )

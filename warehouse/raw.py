@@ -10,7 +10,6 @@ half-written body under its final name.
 from __future__ import annotations
 
 import gzip
-import hashlib
 import os
 import tempfile
 from collections.abc import Mapping, Sequence
