@@ -9,7 +9,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
+import time
 import uuid
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
@@ -22,9 +24,15 @@ import pyarrow.parquet as pq
 
 from transforms.documents import to_raw_hash
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
-from warehouse.schema import TABLES
+from warehouse.schema import LOAD_ORDER, TABLES
+
+log = logging.getLogger(__name__)
 
 COMPRESSION = "zstd"
+TEMPORARY_PREFIX = "."  # parts being written: `.part-00001.<uuid>.tmp`, never read
+# A run missing from the warehouse is a crashed run only once its files stopped changing this long
+# (a second flow run may be writing its parts right now); see `remove_runs`.
+STALE_AFTER_S = 6 * 3600.0
 
 
 def lake_filesystem(lake: str, storage_options: dict[str, Any] | None = None) -> tuple[Any, str]:
@@ -49,18 +57,54 @@ def to_arrow(table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
 
 
 def write_table(fs: Any, root: str, table: str, run_id: str, part: int, data: pa.Table) -> str:
-    """Write one table's rows for a batch of a run: temporary name, then rename."""
+    """Write one table's rows for a batch of a run: temporary name, then rename.
+
+    A crash leaves at most a temporary file, which `read_table` never reads and
+    `remove_runs` deletes. Local files are flushed to disk before the rename, so
+    a part that has its final name is complete even after a power cut.
+    """
     final = part_path(root, table, run_id, part)
     folder = run_folder(root, table, run_id)
     fs.makedirs(folder, exist_ok=True)
-    temporary = f"{folder}/.part-{part:05d}.{uuid.uuid4().hex}.tmp"
-    with fs.open(temporary, "wb") as handle:
-        pq.write_table(data, handle, compression=COMPRESSION)
-    if _is_local(fs):
-        os.replace(temporary, final)
-    else:
-        fs.mv(temporary, final)
+    temporary = f"{folder}/{TEMPORARY_PREFIX}part-{part:05d}.{uuid.uuid4().hex}.tmp"
+    try:
+        if _is_local(fs):
+            with open(temporary, "wb") as handle:
+                pq.write_table(data, handle, compression=COMPRESSION)
+                handle.flush()
+                os.fsync(handle.fileno())
+            os.replace(temporary, final)
+            _fsync_folder(folder)
+        else:
+            with fs.open(temporary, "wb") as handle:
+                pq.write_table(data, handle, compression=COMPRESSION)
+            fs.mv(temporary, final)
+    except BaseException:
+        _remove_quietly(fs, temporary)
+        raise
     return final
+
+
+def _fsync_folder(folder: str) -> None:
+    """Make a rename durable (POSIX); a no-op where folders cannot be opened."""
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def _remove_quietly(fs: Any, path: str) -> None:
+    try:
+        if fs.exists(path):
+            fs.rm(path)
+    except Exception:  # noqa: BLE001 - the original error matters more; remove_runs sweeps later
+        log.warning("could not remove temporary lake file %s", path)
 
 
 def _is_local(fs: Any) -> bool:
@@ -74,7 +118,8 @@ def read_table(fs: Any, root: str, table: str, run_id: str) -> pa.Table:
     folder = run_folder(root, table, run_id)
     if not fs.exists(folder):
         return schema.empty_table()
-    parts = sorted(p for p in fs.ls(folder, detail=False) if p.rsplit("/", 1)[-1].startswith("part-"))
+    parts = sorted(p for p in fs.ls(folder, detail=False)
+                   if p.rsplit("/", 1)[-1].startswith("part-") and p.endswith(".parquet"))
     tables = []
     for path in parts:
         with fs.open(path, "rb") as handle:
@@ -82,20 +127,56 @@ def read_table(fs: Any, root: str, table: str, run_id: str) -> pa.Table:
     return pa.concat_tables(tables) if tables else schema.empty_table()
 
 
-def remove_runs(fs: Any, root: str, keep: Iterable[str]) -> list[str]:
-    """Delete lake folders of runs that never reached the warehouse (crashed runs)."""
+def remove_runs(fs: Any, root: str, keep: Iterable[str], min_age_s: float = STALE_AFTER_S) -> list[str]:
+    """Delete lake folders of runs that never reached the warehouse (crashed runs); return them.
+
+    `keep` is the run ids the warehouse holds. A run that is not there yet may
+    still be writing (another flow run working on the same lake), so its folders
+    go only once nothing in them changed for `min_age_s` seconds. (Temporary files
+    are left only by a process that died while writing, whose run is never loaded.)
+    """
     keep = set(keep)
-    removed = []
+    now = time.time()
+    folders: dict[str, list[str]] = {}
     for table in TABLES:
         base = f"{root}/{table}"
         if not fs.exists(base):
             continue
         for entry in fs.ls(base, detail=False):
             name = entry.rstrip("/").rsplit("/", 1)[-1]
-            if name.startswith("run_id=") and name[len("run_id=") :] not in keep:
-                fs.rm(entry, recursive=True)
-                removed.append(entry)
+            if name.startswith("run_id="):
+                folders.setdefault(name[len("run_id=") :], []).append(entry.rstrip("/"))
+    removed = []
+    for run_id, entries in sorted(folders.items()):
+        if run_id in keep:
+            continue
+        if min_age_s > 0 and not _unchanged_for(fs, entries, min_age_s, now):
+            continue  # maybe still being written
+        for entry in entries:
+            fs.rm(entry, recursive=True)
+            removed.append(entry)
     return removed
+
+
+def _unchanged_for(fs: Any, folders: list[str], seconds: float, now: float) -> bool:
+    """Whether no file in these folders (nor the folders themselves, where they exist) changed lately."""
+    files = [_changed_at(f) for folder in folders for f in fs.ls(folder, detail=True)]
+    if any(at is None for at in files):
+        return False  # a file system that does not say when: never guess
+    known = [at for at in files if at is not None]
+    known += [at for at in (_changed_at(fs.info(folder)) for folder in folders) if at is not None]
+    return bool(known) and all(now - at >= seconds for at in known)
+
+
+def _changed_at(info: dict[str, Any]) -> float | None:
+    """When a file last changed (seconds since the epoch), from an fsspec listing entry."""
+    for key in ("mtime", "LastModified", "last_modified", "updated", "created"):
+        value = info.get(key)
+        if isinstance(value, datetime):
+            return value.timestamp()
+        if isinstance(value, (int, float)):
+            return float(value)
+    return None
 
 
 def article_rows(articles: Sequence[Article], raw_hashes: dict[str, str], run_id: str, at: datetime) -> list[dict[str, Any]]:
@@ -122,9 +203,19 @@ def entity_rows(entities: Sequence[Entity], run_id: str) -> list[dict[str, Any]]
 
 def quote_rows(quotes: Sequence[Quote], hashes: dict[str, str], run_id: str) -> list[dict[str, Any]]:
     return [
-        {**asdict(q), "quote_id": q.quote_id, "content_hash": hashes[q.article_id], "run_id": run_id}
+        {**asdict(q), "quote_id": to_quote_id(q, hashes[q.article_id]), "content_hash": hashes[q.article_id],
+         "run_id": run_id}
         for q in quotes
     ]
+
+
+def to_quote_id(quote: Quote, content_hash: str) -> str:
+    """The key of a quote row: article, offsets and the article version they point into.
+
+    Without the version, the same offsets in a changed article would collide with
+    the older version's quote and the new version would load without its quotes.
+    """
+    return f"{quote.quote_id}@{content_hash}"
 
 
 def reject_rows(rejects: Sequence[Reject], run_id: str, at: datetime) -> list[dict[str, Any]]:
@@ -164,4 +255,5 @@ def raw_hashes(documents: Sequence[Document]) -> dict[str, str]:
 
 
 def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:
-    return {name: read_table(fs, root, name, run_id) for name in TABLES if name != "runs"}
+    """Every table a run loads, from its parts (empty where the run wrote none)."""
+    return {name: read_table(fs, root, name, run_id) for name in LOAD_ORDER}

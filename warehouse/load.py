@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import time
 from collections.abc import Mapping
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 
 import duckdb
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Entity
@@ -33,7 +35,13 @@ class WarehouseBusy(TransientError):
 
 
 def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duckdb.DuckDBPyConnection:
-    """Open the warehouse (creating and migrating it), waiting with backoff while another process holds it."""
+    """Open the warehouse (creating and migrating it), waiting with backoff while another process holds it.
+
+    DuckDB lets one process open the file read-write, or any number read-only; a
+    process that cannot get the file lock is refused at once. We retry with
+    exponential backoff (0.1 s doubling to 5 s, with jitter) and raise
+    `WarehouseBusy` once `timeout_s` has passed, before touching any row.
+    """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
@@ -47,17 +55,24 @@ def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duc
         except duckdb.IOException as err:
             if not any(marker in str(err) for marker in _LOCKED):
                 raise PermanentError(f"cannot open warehouse {path}: {err}") from None
-            if time.monotonic() >= deadline:
+            left = deadline - time.monotonic()
+            if left <= 0:
                 raise WarehouseBusy(
-                    f"warehouse {path} is held by another process (a running load or an open reader) "
-                    f"for over {timeout_s:.0f} s; close it and run again"
+                    f"warehouse {path} is held by another process{_holder(str(err))} (a running load or an open "
+                    f"reader) for over {timeout_s:g} s; close it and run again"
                 ) from None
             log.info("warehouse %s is busy; waiting %.1f s", path, delay)
-            time.sleep(delay + random.uniform(0, delay / 2))
+            time.sleep(min(delay + random.uniform(0, delay / 2), left))
             delay = min(delay * 2, 5.0)
     if not read_only:
         ensure_db_shape(con)
     return con
+
+
+def _holder(message: str) -> str:
+    """`(python3.11, PID 1234)` from DuckDB's lock error, when it says."""
+    found = re.search(r"Conflicting lock is held in (\S+) \(PID (\d+)\)", message)
+    return f" ({found.group(1).rsplit('/', 1)[-1]}, PID {found.group(2)})" if found else ""
 
 
 def _key_match(table: str, left: str, right: str) -> str:
@@ -99,35 +114,94 @@ REBUILD_ALIASES = """
     GROUP BY m.entity_id, m.text;
 """
 
-CHECKS = {
-    "mention_offsets": """SELECT count(*) FROM mentions m JOIN articles a USING (article_id, content_hash)
-        WHERE substr(a.text, m.start + 1, m."end" - m.start) <> m.text""",
-    "quote_offsets": """SELECT count(*) FROM quotes q JOIN articles a USING (article_id, content_hash)
-        WHERE substr(a.text, q.start + 1, q."end" - q.start) <> q.text""",
-    "speaker_offsets": """SELECT count(*) FROM quotes q JOIN articles a USING (article_id, content_hash)
-        WHERE q.speaker_start IS NOT NULL
-          AND substr(a.text, q.speaker_start + 1, q.speaker_end - q.speaker_start) <> q.speaker""",
-    "orphan_mentions": """SELECT count(*) FROM mentions m WHERE NOT EXISTS
-        (SELECT 1 FROM articles a WHERE a.article_id = m.article_id AND a.content_hash = m.content_hash)
-        OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.entity_id = m.entity_id)""",
-    "orphan_quotes": """SELECT count(*) FROM quotes q WHERE NOT EXISTS
-        (SELECT 1 FROM articles a WHERE a.article_id = q.article_id AND a.content_hash = q.content_hash)
-        OR (q.speaker_entity_id IS NOT NULL AND NOT EXISTS
-            (SELECT 1 FROM entities e WHERE e.entity_id = q.speaker_entity_id))""",
-    "orphan_aliases": """SELECT count(*) FROM entity_aliases x WHERE NOT EXISTS
-        (SELECT 1 FROM entities e WHERE e.entity_id = x.entity_id)""",
-    "rows_without_run": """SELECT (SELECT count(*) FROM articles WHERE run_id NOT IN (SELECT run_id FROM runs))
-        + (SELECT count(*) FROM mentions WHERE run_id NOT IN (SELECT run_id FROM runs))
-        + (SELECT count(*) FROM quotes WHERE run_id NOT IN (SELECT run_id FROM runs))""",
-}
+
+def _span_check(table: str, alias: str, start: str, end: str, text: str, scope: str, when: str = "TRUE") -> str:
+    """Rows whose span is out of its article's text or does not slice to the text the row stores."""
+    return f"""SELECT count(*) FROM {table} {alias} JOIN articles a USING (article_id, content_hash)
+        WHERE {scope} AND {when} AND ({alias}.{start} IS NULL OR {alias}.{end} IS NULL OR {alias}.{start} < 0
+              OR {alias}.{end} < {alias}.{start} OR {alias}.{end} > length(a.text)
+              OR {text} IS NULL
+              OR substr(a.text, {alias}.{start} + 1, {alias}.{end} - {alias}.{start}) <> {text})"""
 
 
-def query_checks(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
-    """Data checks: each is the number of offending rows (0 is good). NOT NULL is enforced by the DDL."""
-    out = {}
-    for name, sql in CHECKS.items():
-        out[name] = int(run_sql(con, sql)[0][0])
-    return out
+def _checks(run_id: str | None) -> dict[str, str]:
+    """The data checks' SQL, over the rows one run wrote or (`None`) over the whole warehouse."""
+
+    def mine(alias: str) -> str:
+        return "TRUE" if run_id is None else f"{alias}.run_id = '{run_id.replace(chr(39), chr(39) * 2)}'"
+
+    required = [
+        f"(SELECT count(*) FROM {t.name} x WHERE {mine('x')} AND ("
+        + " OR ".join(f'x."{c.name}" IS NULL' for c in t.columns if c.required) + "))"
+        for t in TABLES.values()
+    ]
+    without_run = [f"(SELECT count(*) FROM {name} x WHERE NOT EXISTS (SELECT 1 FROM runs r WHERE r.run_id = x.run_id))"
+                   for name in TABLES if name != "runs"]
+    return {
+        "mention_offsets": _span_check("mentions", "m", "start", '"end"', "m.text", mine("m")),
+        "quote_offsets": _span_check("quotes", "q", "start", '"end"', "q.text", mine("q")),
+        "speaker_offsets": _span_check("quotes", "q", "speaker_start", "speaker_end", "q.speaker", mine("q"),
+                                       "(q.speaker_start IS NOT NULL OR q.speaker_end IS NOT NULL)"),
+        "cue_offsets": _span_check("quotes", "q", "cue_start", "cue_end", "q.cue", mine("q"),
+                                   "(q.cue_start IS NOT NULL OR q.cue_end IS NOT NULL)"),
+        "block_offsets": f"""SELECT count(*) FROM (SELECT a.text, unnest(a.blocks) AS b FROM articles a WHERE {mine("a")})
+            WHERE b.start < 0 OR b."end" < b.start OR b."end" > length(text)""",
+        "content_hashes": f"""SELECT count(*) FROM articles a WHERE {mine("a")} AND
+            (a.content_hash <> substr(sha256(a.text), 1, length(a.content_hash)) OR length(a.content_hash) < 16)""",
+        "orphan_mentions": f"""SELECT count(*) FROM mentions m WHERE {mine("m")} AND (NOT EXISTS
+            (SELECT 1 FROM articles a WHERE a.article_id = m.article_id AND a.content_hash = m.content_hash)
+            OR NOT EXISTS (SELECT 1 FROM entities e WHERE e.entity_id = m.entity_id))""",
+        "orphan_quotes": f"""SELECT count(*) FROM quotes q WHERE {mine("q")} AND (NOT EXISTS
+            (SELECT 1 FROM articles a WHERE a.article_id = q.article_id AND a.content_hash = q.content_hash)
+            OR (q.speaker_entity_id IS NOT NULL AND NOT EXISTS
+                (SELECT 1 FROM entities e WHERE e.entity_id = q.speaker_entity_id)))""",
+        # entity_aliases is rebuilt by every load: always checked whole
+        "orphan_aliases": """SELECT count(*) FROM entity_aliases x WHERE NOT EXISTS
+            (SELECT 1 FROM entities e WHERE e.entity_id = x.entity_id)""",
+        "required_nulls": "SELECT " + " + ".join(required),
+        # cheap anti-joins: always the whole warehouse
+        "rows_without_run": "SELECT " + " + ".join(without_run),
+    }
+
+
+CHECKS = _checks(None)
+
+
+def query_checks(con: duckdb.DuckDBPyConnection, run_id: str | None = None) -> dict[str, int]:
+    """Data checks: each is the number of offending rows (0 is good).
+
+    Spans (mentions, quotes, speakers, cues, blocks) must lie inside their article's
+    text and slice to the text the row stores; articles must hash to their
+    content_hash; mentions and quotes must point at an article version and
+    entities that exist, aliases at entities; required columns must be set (the
+    DDL says NOT NULL; a database whose schema drifted may not); every row must
+    name a loaded run. With `run_id`, the per-row checks cover only the rows that
+    run wrote (what `load_run` records, so a load costs what the run holds, not
+    what the warehouse holds); without, the whole warehouse.
+    """
+    return {name: int(run_sql(con, sql)[0][0]) for name, sql in _checks(run_id).items()}
+
+
+def _validate(run_id: str, tables: Mapping[str, pa.Table]) -> None:
+    """Refuse, before the transaction, a run whose files cannot load whole."""
+    for name, data in tables.items():
+        if name not in LOAD_ORDER:
+            if not data.num_rows:
+                continue
+            raise PermanentError(f"run {run_id}: the lake holds a table {name!r} that a run does not load")
+        table = TABLES[name]
+        missing = [c for c in table.column_names if c not in data.column_names]
+        if missing:
+            raise PermanentError(f"run {run_id}: {name} lacks columns {missing}; rewrite the run with this newsdesk")
+        for column in table.columns:
+            nulls = data.column(column.name).null_count if column.required else 0
+            if nulls:
+                raise PermanentError(f"run {run_id}: {nulls} {name} rows have no {column.name}; "
+                                     f"the run's Parquet files are not from a complete write")
+        if data.num_rows:
+            foreign = data.num_rows - int(pc.sum(pc.equal(data.column("run_id"), run_id)).as_py() or 0)
+            if foreign:
+                raise PermanentError(f"run {run_id}: {foreign} {name} rows were written by another run")
 
 
 def load_run(
@@ -138,11 +212,19 @@ def load_run(
     """Merge one run's tables and its `runs` row in a single transaction.
 
     Returns the rows added per table and the data checks (offending rows per check).
+    Loading a run that is already in the warehouse (a retry after a crash that
+    followed the COMMIT) adds nothing and returns that run's recorded checks.
     """
+    run_id = str(run["run_id"])
+    _validate(run_id, tables)
+    done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ?", [run_id])
+    if done:
+        log.info("run %s is already in the warehouse; nothing to load", run_id)
+        return {name: 0 for name in TABLES}, json.loads(done[0][0] or "{}")
     added: dict[str, int] = {}
-    before = query_counts(con)
     run_sql(con, "BEGIN TRANSACTION")
     try:
+        before = query_counts(con)
         for table in LOAD_ORDER:
             if table in tables:
                 added[table] = _insert_new(con, table, tables[table])
@@ -157,9 +239,9 @@ def load_run(
         for statement in REBUILD_ALIASES.split(";"):
             if statement.strip():
                 run_sql(con, statement)
-        checks = query_checks(con)
+        checks = query_checks(con, run_id)
         added.update({t: n - before.get(t, 0) for t, n in query_counts(con).items() if t not in added})
-        run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run["run_id"]])
+        run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run_id])
         run_sql(con, "COMMIT")
     except BaseException:
         try:
@@ -167,6 +249,9 @@ def load_run(
         except duckdb.Error:
             pass
         raise
+    failed = {name: n for name, n in checks.items() if n}
+    if failed:
+        log.warning("run %s loaded, but data checks found offending rows: %s", run_id, failed)
     return added, checks
 
 
