@@ -244,8 +244,9 @@ def score_jsonl(nlp: Language, records: Sequence[dict[str, Any]], demonyms_as_co
     demonym mention is scored as the country it links to (`to_country`); our NORP
     entity itself stays separate in the warehouse.
     """
-    articles = [Article(str(r["doc_id"]), to_content_hash(r["text"]), str(r["doc_id"]), "eval", r["text"])
-                for r in records]
+    texts = [_with_sentence_breaks(r) for r in records]
+    articles = [Article(str(r["doc_id"]), to_content_hash(text), str(r["doc_id"]), "eval", text)
+                for r, text in zip(records, texts)]
     started = time.perf_counter()
     docs = list(nlp.pipe([a.text for a in articles], batch_size=16))
     mentions, _ = extract_entities(docs, articles)
@@ -273,6 +274,21 @@ def score_jsonl(nlp: Language, records: Sequence[dict[str, Any]], demonyms_as_co
     for subset, keep in subsets.items():
         result[subset] = _score_subset(records, by_doc, keep, news_fair)
     return result
+
+
+def _with_sentence_breaks(record: dict[str, Any]) -> str:
+    """The record's text with a line break for the space before each given sentence.
+
+    AIDA joins all tokens with single spaces, so the headline and dateline run into the
+    first paragraph; an article from the pipeline has them on lines of their own. Offsets
+    do not change (one character for one), as read_conll does for CoNLL files.
+    """
+    text: str = record["text"]
+    chars = list(text)
+    for start, _ in record.get("sentences", [])[1:]:
+        if 0 < start <= len(chars) and chars[start - 1] == " ":
+            chars[start - 1] = "\n"
+    return "".join(chars)
 
 
 def _gold_mentions(record: dict[str, Any], news_fair: bool) -> list[dict[str, Any]]:

@@ -13,6 +13,8 @@ a person's short form ("Schmid", and "Xi" for the family-name-first
 `known` entities resolve a short form only when exactly one known person
 fits, or when the article's context (another part of the name) decides.
 Demonyms (NORP, "Russian") keep their own entity; `to_country` links them.
+In a match report of a team sport (`to_team_sport`), a country named as a side
+("Germany beat Spain") is its national team; "in Germany" stays the country.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from transforms.gazetteer import (
     to_country_name,
     to_demonym_country,
     to_organisation,
+    to_religion,
 )
 from transforms.models import Article, Entity, Mention
 from transforms.names import TITLES, normalise_name, normalise_person_name, to_name_key
@@ -47,6 +50,7 @@ __all__ = [
     "to_coarse_type",
     "to_country",
     "to_entity_id",
+    "to_team_sport",
 ]
 
 # spaCy (OntoNotes) labels that name an entity; numbers and dates are not entities.
@@ -57,9 +61,24 @@ _COARSE = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FA
 # Short all-caps words that the gazetteer must not tag in an all-caps headline.
 _RULER_SKIP = frozenset({"WHO", "AU", "EC", "Fed", "GB", "CIS", "Lao", "Pole", "Turk", "Scot", "Finn", "Dane"})
 _ACRONYM_DEF = re.compile(
-    r"((?:[A-Z][\w&'’.-]*)(?:\s+(?:of|the|for|and|on|in|de|du|des|la|le|[A-Z][\w&'’.-]*))*)\s*\(([A-Z][A-Za-z0-9&.]{1,9})\)"
+    r"((?:[A-Z][\w&'’.-]*)(?:\s+(?:of|the|for|and|on|in|de|du|des|la|le|[A-Z][\w&'’.-]*))*)\s*\(\s*"
+    r"([A-Z][A-Za-z0-9&.]{1,9})\s*\)"
 )
+_INITIAL = re.compile(r"^[A-Z]\.$")
+_NAME_STOP = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "des", "la", "le", "&"})
 _MAX_NAME_TOKENS = 6
+# Team sports by the words their reports use: a country that plays one is its national team.
+_TEAM_SPORTS: dict[str, frozenset[str]] = {
+    "football": frozenset("soccer striker strikers midfielder midfielders goalkeeper goalkeepers equaliser equalizer "
+                          "penalty goal goals halftime half-time fifa uefa friendly qualifier".split()),
+    "cricket": frozenset("cricket wicket wickets innings bowler bowlers batsman batsmen bowled lbw overs "
+                         "all-rounder test".split()),
+    "rugby": frozenset("rugby tries scrum scrum-half fly-half flanker lineout conversions prop hooker".split()),
+    "ice hockey": frozenset("hockey puck nhl goaltender power-play".split()),
+    "basketball": frozenset("basketball rebounds nba three-pointer".split()),
+}
+_PLACE_WORDS = frozenset({"in", "at", "from", "to", "into", "across", "of", "visit", "visited", "visiting", "via"})
+_WORD = re.compile(r"[\w-]+")
 
 
 @dataclass(frozen=True)
@@ -227,7 +246,7 @@ def find_mentions(doc: Doc) -> list[MentionSpan]:
     """The doc's entity mentions, cleaned and made consistent within the doc."""
     pieces = [piece for ent in doc.ents if ent.label_ in ENTITY_LABELS for piece in _split_span(ent)]
     spans = [s for s in (_clean_span(piece) for piece in pieces) if s is not None]
-    spans = _propagate(doc, spans)
+    spans = _extend_persons(doc, _propagate(doc, _extend_persons(doc, spans)))
     spans = _consistent_labels(spans)
     return [MentionSpan(s.start_char, s.end_char, s.label_) for s in sorted(spans, key=lambda s: s.start)]
 
@@ -296,6 +315,10 @@ def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
             names.setdefault((span[-1].lower_,), "PERSON")
             if span[0].text in FAMILY_FIRST_SURNAMES:
                 names.setdefault((span[0].lower_,), "PERSON")
+    acronyms = {key for key in _acronym_definitions(doc.text) if " " not in key}
+    acronyms |= {_initials(span.text) for span in spans if span.label_ == "ORG"} - {""}
+    for acronym in acronyms:
+        names.setdefault((acronym,), "ORG")
     if not names:
         return spans
     lower_words = {t.text for t in doc if t.is_alpha and t.text.islower()}
@@ -312,6 +335,8 @@ def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
             label = names.get(key)
             if label is None or any(j in taken for j in range(i, i + n)):
                 continue
+            if n == 1 and key[0] in acronyms and not doc[i].text.isupper():
+                continue
             if n == 1 and (doc[i].is_stop or doc[i].lower_ in lower_words or len(doc[i]) < 2):
                 continue
             caps = _is_caps_word(doc[i].text)  # an all-caps line: neighbours are capitalised anyway
@@ -327,6 +352,40 @@ def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
     return spans + added
 
 
+def _initials(name: str) -> str:
+    """"fomc" for "Federal Open Market Committee"; "" unless three or more capitalised words."""
+    words = [w for w in normalise_name(name).split() if w.lower() not in _NAME_STOP]
+    if len(words) < 3 or not all(w[:1].isupper() and w.isalpha() for w in words):
+        return ""
+    return "".join(w[0] for w in words).lower()
+
+
+def _extend_persons(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Grow a person's span over the untagged rest of a name tagged elsewhere ("Aung San" + "Suu Kyi")
+    and over the initials before it ("D." + "Gough")."""
+    persons = {tuple(t.lower_ for t in s) for s in spans if s.label_ == "PERSON"}
+    taken = {i for s in spans for i in range(s.start, s.end)}
+    single = {s.start: s for s in spans if len(s) == 1}
+    dropped: set[int] = set()
+    result = []
+    for span in spans:
+        start, end = span.start, span.end
+        if span.label_ == "PERSON":
+            while start > 0 and _INITIAL.match(doc[start - 1].text) and doc[start - 1].whitespace_:
+                if start - 1 in taken and start - 1 not in single:
+                    break
+                start -= 1
+                dropped.add(start)
+            for n in (3, 2, 1):
+                tail = doc[span.end:span.end + n]
+                if (len(tail) == n and tuple(t.lower_ for t in tail) in persons and span[-1].whitespace_ != ""
+                        and all(t.is_alpha and t.text[:1].isupper() and t.i not in taken for t in tail)):
+                    end = span.end + n
+                    break
+        result.append(span if (start, end) == (span.start, span.end) else Span(doc, start, end, label=span.label_))
+    return [s for s in result if not (len(s) == 1 and s.start in dropped)]
+
+
 def _consistent_labels(spans: list[Span]) -> list[Span]:
     """One label per name in a doc: the majority; a person's short form stays a person."""
     by_key: dict[str, Counter[str]] = defaultdict(Counter)
@@ -338,8 +397,10 @@ def _consistent_labels(spans: list[Span]) -> list[Span]:
     for span in spans:
         key = to_name_key(span.text)
         label = span.label_
-        if key in surnames and label in {"ORG", "GPE", "NORP", "LOC"} and not to_country(span.text):
+        if key in surnames and label != "PERSON" and not to_country(span.text):
             label = "PERSON"
+        elif label != "NORP" and len(span) <= 2 and _is_demonym(span.text):
+            label = "NORP"
         elif (label == "ORG" and 2 <= len(span) <= 3 and to_name_key(span[-1].text) in short_persons
               and all(t.is_title for t in span) and by_key[key]["PERSON"] == 0):
             label = "PERSON"
@@ -347,6 +408,11 @@ def _consistent_labels(spans: list[Span]) -> list[Span]:
             label = by_key[key].most_common(1)[0][0]  # ties: the label seen first
         result.append(span if label == span.label_ else Span(span.doc, span.start, span.end, label=label))
     return result
+
+
+def _is_demonym(text: str) -> bool:
+    """A demonym or a religion's adherents ("Briton", "Moslems"), not a country name."""
+    return bool((to_demonym_country(text) or to_religion(text)) and not to_country_name(text))
 
 
 # --- resolution ---------------------------------------------------------------------------------
@@ -380,7 +446,7 @@ def extract_entities(
     found = [find_mentions(doc) for doc in docs]
     index = _KnownIndex(known)
     # Full names anywhere in the batch count as known, as if already in the warehouse.
-    index.add(_batch_persons(found, articles))
+    index.add(_batch_persons(found, articles), count=True)
     mentions: list[Mention] = []
     entities: dict[str, Entity] = {}
     for spans, article in zip(found, articles):
@@ -395,120 +461,227 @@ def extract_entities(
 
 
 def _batch_persons(found: Sequence[Sequence[MentionSpan]], articles: Sequence[Article]) -> list[Entity]:
-    persons: dict[str, Entity] = {}
+    """Multi-word person names of the batch, once per article that names them."""
+    persons: list[Entity] = []
     for spans, article in zip(found, articles):
+        seen: set[str] = set()
         for span in spans:
             if span.label == "PERSON":
                 name = normalise_person_name(article.text[span.start:span.end])
-                if len(name.split()) >= 2 and not name.isupper():
-                    persons.setdefault(to_entity_id(name, "PERSON"), Entity(to_entity_id(name, "PERSON"), name,
-                                                                           "PERSON"))
-    return list(persons.values())
+                if _is_full_name(name) and not name.isupper():
+                    entity_id = to_entity_id(name, "PERSON")
+                    if entity_id not in seen:
+                        seen.add(entity_id)
+                        persons.append(Entity(entity_id, name, "PERSON"))
+    return persons
+
+
+def _is_full_name(name: str) -> bool:
+    """Two words or more, the first of them not an initial ("Xi Jinping", not "D. Gough")."""
+    words = name.split()
+    return len(words) >= 2 and not _is_initial(words[0])
+
+
+def _is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1 or (word.endswith(".") and word[:-1].isupper() and len(word) <= 3)
 
 
 class _KnownIndex:
-    """Known persons by the short forms they answer to (family name)."""
+    """Known persons by the short forms they answer to (family name), and how often each was named."""
 
     def __init__(self, known: Iterable[Entity]) -> None:
         self.by_short: dict[str, dict[str, Entity]] = defaultdict(dict)
+        self.named: Counter[str] = Counter()
         self.add(known)
 
-    def add(self, entities: Iterable[Entity]) -> None:
+    def add(self, entities: Iterable[Entity], count: bool = False) -> None:
         for entity in entities:
             if entity.type != "PERSON":
                 continue
             words = entity.name.split()
             if len(words) < 2:
                 continue
+            if count:
+                self.named[to_name_key(entity.name)] += 1
             for short in _short_forms(words):
                 self.by_short[short][entity.entity_id] = entity
 
-    def lookup(self, key: str, text: str) -> tuple[Entity | None, str]:
+    def lookup(self, key: str, text: str, initials: str = "") -> tuple[Entity | None, str]:
         candidates = list(self.by_short.get(key, {}).values())
+        if initials:
+            candidates = [c for c in candidates if _initials_fit(initials, c.name)]
         if len(candidates) == 1:
             return candidates[0], "known"
         if not candidates:
             return None, ""
         folded = to_name_key(text)
         fitting = [c for c in candidates
-                   if any(re.search(rf"\b{re.escape(w)}\b", folded) for w in to_name_key(c.name).split() if w != key)]
+                   if any(re.search(rf"\b{re.escape(w)}\b", folded) for w in to_name_key(c.name).split()
+                          if w not in key.split())]
         if len(fitting) == 1:
             return fitting[0], "known_context"
         return None, "ambiguous"
 
 
 def _short_forms(words: Sequence[str]) -> list[str]:
-    forms = [to_name_key(words[-1])]
+    """Keys a full name answers to: its family name and the longer tails ("Suu Kyi")."""
+    forms = [to_name_key(" ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
     if words[0] in FAMILY_FIRST_SURNAMES and len(words) == 2:
         forms.append(to_name_key(words[0]))
     return forms
 
 
+def _initials_fit(initials: str, name: str) -> bool:
+    """"D." fits "Darren Gough"; "J.R." fits "John Ronald Tolkien"."""
+    letters = [ch for ch in initials.upper() if ch.isalpha()]
+    given = name.split()[:-1]
+    return len(letters) <= len(given) and all(w[:1].upper() == ch for w, ch in zip(given, letters))
+
+
+@dataclass(frozen=True)
+class _Context:
+    """What one article says about its names: acronyms, full person names, multi-word organisations."""
+
+    acronyms: dict[str, str]
+    full_names: list[tuple[int, str]]  # (start, canonical) of multi-word persons
+    org_names: set[str]
+    known: _KnownIndex | None
+    sport: str | None = None  # the team sport the article reports on, if any
+
+
 def resolve_mentions(text: str, spans: Sequence[MentionSpan], known: _KnownIndex | None = None) -> list[_Resolved]:
     """Canonical names within one article (see the module docstring)."""
-    acronyms = _acronym_definitions(text)
-    full_names: list[tuple[int, str]] = []  # (start, canonical) of multi-word persons
+    full_names: list[tuple[int, str]] = []
     for span in spans:
         if span.label == "PERSON":
             name = normalise_person_name(text[span.start:span.end])
-            if len(name.split()) >= 2:
+            if _is_full_name(name):
                 full_names.append((span.start, name))
     org_names = {normalise_name(text[s.start:s.end]) for s in spans if s.label == "ORG"}
-    org_names = {n for n in org_names if len(n.split()) >= 2 and not to_country_name(n) and not to_organisation(n)}
-    resolved = [_resolve_one(text, span, acronyms, full_names, org_names, known) for span in spans]
+    org_names = {n for n in org_names if len(n.split()) >= 2 and n[:1].isupper() and not to_country_name(n)
+                 and not to_organisation(n)}
+    acronyms = _acronym_initials(org_names)
+    acronyms.update(_acronym_definitions(text))
+    context = _Context(acronyms, full_names, org_names, known, to_team_sport(text))
+    resolved = [_resolve_one(text, span, context) for span in spans]
     return _unify_display(resolved)
 
 
-def _resolve_one(text: str, span: MentionSpan, acronyms: dict[str, str], full_names: list[tuple[int, str]],
-                 org_names: set[str], known: _KnownIndex | None) -> _Resolved:
+def _resolve_one(text: str, span: MentionSpan, context: _Context) -> _Resolved:
     surface = text[span.start:span.end]
+    if span.label == "PERSON":
+        return _resolve_person(text, span, normalise_person_name(surface), context)
+    name = normalise_name(surface)
     label = span.label
-    if label == "PERSON":
-        name = normalise_person_name(surface)
-    else:
-        name = normalise_name(surface)
-    if label != "PERSON":
-        country = to_country_name(name)
-        if country and label in {"GPE", "LOC", "ORG", "FAC", "NORP"}:
-            return _Resolved(span, country, "GPE", "gazetteer")
-        if label == "NORP" and to_demonym_country(name):
-            return _Resolved(span, _demonym_singular(name), "NORP", "demonym")
-        key = to_name_key(name)
-        if key in acronyms:
-            return _Resolved(span, acronyms[key], label, "acronym")
-        organisation = to_organisation(name)
-        if organisation:
-            return _Resolved(span, organisation, "ORG", "gazetteer")
-        if label == "ORG" and len(key.split()) == 1:
-            longer = {n for n in org_names if to_name_key(n.split()[0]) == key}
-            if len(longer) == 1:
-                return _Resolved(span, longer.pop(), label, "short_form")
-        return _Resolved(span, name, label, "ner")
+    key = to_name_key(name)
+    country = to_country_name(name)
+    if country and label in {"GPE", "LOC", "ORG", "FAC", "NORP"}:
+        if context.sport and _plays(text, span.start):
+            return _Resolved(span, f"{country} national {context.sport} team", "ORG", "team")
+        return _Resolved(span, country, "GPE", "gazetteer")
+    longer = _longer_organisation(key, label, context.org_names)
+    if longer:
+        return _Resolved(span, longer, "ORG", "short_form")
+    religion = to_religion(name)
+    if religion and label == "NORP":
+        return _Resolved(span, religion, "NORP", "religion")
+    if label == "NORP" and to_demonym_country(name):
+        return _Resolved(span, _demonym_singular(name), "NORP", "demonym")
+    if key in context.acronyms:
+        return _Resolved(span, context.acronyms[key], label, "acronym")
+    organisation = to_organisation(name)
+    if organisation:
+        return _Resolved(span, organisation, "ORG", "gazetteer")
+    return _Resolved(span, name, label, "ner")
+
+
+def to_team_sport(text: str) -> str | None:
+    """The team sport an article reports on, by its vocabulary; None for other articles."""
+    counts: Counter[str] = Counter()
+    distinct: Counter[str] = Counter()
+    words = Counter(w.lower() for w in _WORD.findall(text))
+    for sport, vocabulary in _TEAM_SPORTS.items():
+        found = [words[w] for w in vocabulary if words[w]]
+        counts[sport], distinct[sport] = sum(found), len(found)
+    sport, hits = counts.most_common(1)[0]
+    return sport if hits >= 4 and distinct[sport] >= 2 else None
+
+
+def _plays(text: str, start: int) -> bool:
+    """A country named as a side: not a place ("in Germany") nor a nationality ("Smith (Germany)")."""
+    before = text[max(0, start - 30):start].rstrip()
+    if before.endswith("("):
+        return False
+    words = _WORD.findall(before)
+    return not words or words[-1].lower() not in _PLACE_WORDS
+
+
+def _longer_organisation(key: str, label: str, org_names: set[str]) -> str | None:
+    """The one multi-word organisation of the article that `key` is the head or the tail of.
+
+    "Rotor" -> "Rotor Volgograd", "White Sox" -> "Chicago White Sox".
+    """
+    if not key or to_country(key):
+        return None
+    fits = set()
+    for name in org_names:
+        words = to_name_key(name).split()
+        if len(words) < 2 or " ".join(words) == key:
+            continue
+        cuts = [i for i in range(1, len(words)) if words[i] not in _NAME_STOP and words[i - 1] not in _NAME_STOP]
+        heads = {" ".join(words[:i]) for i in cuts}
+        tails = {" ".join(words[i:]) for i in cuts}
+        if (key in heads and label == "ORG") or key in tails:
+            fits.add(name)
+    return fits.pop() if len(fits) == 1 else None
+
+
+def _resolve_person(text: str, span: MentionSpan, name: str, context: _Context) -> _Resolved:
     words = name.split()
-    if len(words) == 1:
+    initials = " ".join(w for w in words[:-1] if _is_initial(w)) if len(words) >= 2 else ""
+    if len(words) >= 2 and not initials:
         key = to_name_key(name)
-        match = _nearest_full_name(key, span.start, full_names)
-        if match:
+        match = _nearest_full_name(key, context)
+        if match and to_name_key(match) != key:
             return _Resolved(span, match, "PERSON", "short_form")
-        given = {n for _, n in full_names if to_name_key(n.split()[0]) == key and n.split()[0] not in
+        return _Resolved(span, name, "PERSON", "ner")
+    key = to_name_key(words[-1])
+    match = _nearest_full_name(key, context, initials)
+    if match:
+        return _Resolved(span, match, "PERSON", "short_form")
+    if not initials:
+        given = {n for _, n in context.full_names if to_name_key(n.split()[0]) == key and n.split()[0] not in
                  FAMILY_FIRST_SURNAMES}
         if len(given) == 1:
             return _Resolved(span, given.pop(), "PERSON", "given_name")
-        if known is not None:
-            entity, method = known.lookup(key, text)
-            if entity is not None:
-                return _Resolved(span, entity.name, "PERSON", method)
+    if context.known is not None:
+        entity, method = context.known.lookup(key, text, initials)
+        if entity is not None:
+            return _Resolved(span, entity.name, "PERSON", method)
     return _Resolved(span, name, "PERSON", "ner")
 
 
-def _nearest_full_name(key: str, start: int, full_names: list[tuple[int, str]]) -> str | None:
-    fits = [(pos, name) for pos, name in full_names if key in _short_forms(name.split())]
+def _nearest_full_name(key: str, context: _Context, initials: str = "") -> str | None:
+    fits = [(pos, name) for pos, name in context.full_names if key in _short_forms(name.split())
+            and (not initials or _initials_fit(initials, name))]
     if not fits:
         return None
     counts = Counter(name for _, name in fits)
     first_seen = {name: pos for pos, name in sorted(fits, reverse=True)}
-    # The person named most often in full is the one a bare family name means; ties: named first.
-    return min(counts, key=lambda name: (-counts[name], first_seen[name]))
+    named = context.known.named if context.known is not None else Counter()
+    # The person named most often in full is the one a bare family name means; ties: the one the
+    # batch names most often, then the one named first.
+    return min(counts, key=lambda name: (-counts[name], -named[to_name_key(name)], first_seen[name]))
+
+
+def _acronym_initials(org_names: set[str]) -> dict[str, str]:
+    """Acronyms the article's own multi-word organisations spell ("FOMC" -> "Federal Open Market Committee")."""
+    found: dict[str, str] = {}
+    for name in sorted(org_names):
+        initials = _initials(name)
+        if initials:
+            found.setdefault(initials, name)
+    return found
 
 
 def _demonym_singular(name: str) -> str:

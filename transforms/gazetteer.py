@@ -111,6 +111,19 @@ _DEMONYMS: dict[str, str] = {
     "Ugandan": "Uganda", "Ukrainian": "Ukraine", "Uruguayan": "Uruguay", "Uzbek": "Uzbekistan",
     "Venezuelan": "Venezuela", "Vietnamese": "Vietnam", "Welsh": "Wales", "Yemeni": "Yemen",
     "Zambian": "Zambia", "Zimbabwean": "Zimbabwe", "Soviet": "Soviet Union", "Yugoslav": "Yugoslavia",
+    "Zairean": "Democratic Republic of the Congo", "Zairian": "Democratic Republic of the Congo",
+    "Kyrgyzstani": "Kyrgyzstan", "Tadjik": "Tajikistan", "Byelorussian": "Belarus",
+    "Chechen": "Chechnya", "Kosovan": "Kosovo", "Catalan": "Catalonia", "Basque": "Basque Country",
+    "Tibetan": "Tibet", "Corsican": "Corsica", "Sardinian": "Sardinia", "Sicilian": "Sicily",
+    "European": "Europe", "African": "Africa", "Asian": "Asia", "Latin American": "Latin America",
+    "Scandinavian": "Scandinavia", "Balkan": "Balkans", "Caribbean": "Caribbean",
+}
+
+# Adherents' names and adjectives -> the religion.
+_RELIGIONS: dict[str, str] = {
+    "Muslim": "Islam", "Moslem": "Islam", "Islamic": "Islam", "Christian": "Christianity",
+    "Hindu": "Hinduism", "Buddhist": "Buddhism", "Sikh": "Sikhism", "Catholic": "Catholic Church",
+    "Roman Catholic": "Catholic Church", "Protestant": "Protestantism",
 }
 
 # International organisations: canonical name -> aliases (acronyms, other forms).
@@ -239,6 +252,22 @@ def to_demonym_country(name: str) -> str | None:
     return _demonyms().get(to_match_key(name))
 
 
+@lru_cache(maxsize=1)
+def _religions() -> dict[str, str]:
+    table: dict[str, str] = {}
+    for adjective, religion in _RELIGIONS.items():
+        key = to_match_key(adjective)
+        table[key] = religion
+        table.setdefault(key + "s", religion)
+        table.setdefault(to_match_key(religion), religion)
+    return table
+
+
+def to_religion(name: str) -> str | None:
+    """The religion an adherent's name or adjective refers to ("Moslems" -> "Islam"), else None."""
+    return _religions().get(to_match_key(name))
+
+
 def to_organisation(name: str) -> str | None:
     """The canonical name of a known international organisation, else None."""
     return _organisations().get(to_match_key(name))
@@ -261,7 +290,7 @@ def gazetteer_patterns() -> list[dict[str, object]]:
     for alias in _COUNTRY_ALIASES:
         if not alias.startswith("the "):
             add("GPE", alias)
-    for demonym in _DEMONYMS:
+    for demonym in (*_DEMONYMS, *_RELIGIONS):
         add("NORP", demonym)
     for canonical, aliases in _ORGANISATIONS.items():
         for name in (canonical, *aliases):

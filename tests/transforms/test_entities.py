@@ -9,7 +9,14 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from transforms.entities import extract_entities, find_mentions, prepare_pipeline, to_country, to_entity_id
+from transforms.entities import (
+    extract_entities,
+    find_mentions,
+    prepare_pipeline,
+    to_country,
+    to_entity_id,
+    to_team_sport,
+)
 from transforms.models import Article, Entity, to_content_hash
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_entities.json"
@@ -170,3 +177,55 @@ def test_all_caps_headline_is_true_cased(prepared: Language) -> None:
 def test_docs_and_articles_must_pair(prepared: Language) -> None:
     with pytest.raises(ValueError, match="one doc per article"):
         extract_entities([prepared("Paris")], [])
+
+
+# --- round 2: short forms, acronyms, demonyms, teams ---------------------------------------------------
+
+
+def test_initials_and_longer_tails_resolve_to_the_full_name(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Opposition leader Aung San Suu Kyi spoke to supporters in Rangoon on "
+                                    "Saturday. Suu Kyi said the generals would not silence her party.",
+                          "Fast bowler Darren Gough took four wickets on Friday. Gough then made 20 runs. "
+                          "On Saturday D. Gough was run out for 12.")
+    assert canonical_of(mentions, "Suu Kyi") == {"Aung San Suu Kyi"}
+    assert canonical_of(mentions, "D. Gough") == {"Darren Gough"}
+
+
+def test_initials_must_fit_the_given_name(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Striker Robert Lewandowski scored twice on Sunday.",
+                          "In the second game J. Lewandowski kept a clean sheet.")
+    assert canonical_of(mentions, "J. Lewandowski") != {"Robert Lewandowski"}
+
+
+def test_acronym_with_spaced_brackets_and_acronym_from_initials(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "An official of the Democratic Unionist Party ( DUP ) said on Monday that "
+                                    "the DUP would vote against the bill.",
+                          "The Federal Open Market Committee meets on Tuesday. Analysts expect the FOMC to "
+                          "leave rates unchanged.")
+    assert canonical_of(mentions, "DUP", "a0") == {"Democratic Unionist Party"}
+    assert canonical_of(mentions, "FOMC", "a1") == {"Federal Open Market Committee"}
+
+
+def test_organisation_short_form_by_its_tail(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "The Philadelphia Eagles signed a new quarterback on Monday. The Eagles "
+                                    "said the deal would run for three years.")
+    eagles = {m.entity_id for m in mentions if m.text in {"Philadelphia Eagles", "Eagles"}}
+    assert len(eagles) == 1
+
+
+def test_demonym_plurals_and_religions_are_one_entity(prepared: Language) -> None:
+    mentions, _ = resolve(prepared, "Moslem leaders met on Friday. The Moslems of the region asked for calm, "
+                                    "and Azeri officials said the Azeris would help.")
+    assert canonical_of(mentions, "Moslems") == canonical_of(mentions, "Moslem") == {"Islam"}
+    assert canonical_of(mentions, "Azeris") == {"Azeri"}
+
+
+def test_country_as_a_team_in_a_match_report_only(prepared: Language) -> None:
+    report = ("Germany beat Spain 2-1 in a friendly on Wednesday. The striker scored both goals after halftime "
+              "and Spain's goalkeeper saved a penalty. The match was played in Germany.")
+    mentions, _ = resolve(prepared, report, "Germany and Spain signed a trade agreement on Wednesday.")
+    first = [m.canonical for m in mentions if m.article_id == "a0" and m.text == "Germany"]
+    assert first == ["Germany national football team", "Germany"]  # the second one is a place
+    assert canonical_of(mentions, "Germany", "a1") == {"Germany"}
+    assert to_team_sport(report) == "football"
+    assert to_team_sport("Germany and Spain signed a trade agreement on Wednesday.") is None

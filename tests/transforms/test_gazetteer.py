@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
-from transforms.gazetteer import gazetteer_patterns, to_country, to_country_name, to_demonym_country, to_organisation
+from transforms.gazetteer import (
+    gazetteer_patterns,
+    to_country,
+    to_country_name,
+    to_demonym_country,
+    to_organisation,
+)
 
 
 def test_country_short_forms_resolve_to_one_country() -> None:
@@ -38,3 +44,13 @@ def test_patterns_cover_countries_demonyms_and_organisations() -> None:
     assert ("NORP", "Chinese") in patterns
     assert ("ORG", "European Union") in patterns
     assert not any(p == "" for _, p in patterns)
+
+
+def test_religions_and_regional_demonyms() -> None:
+    from transforms.gazetteer import to_religion
+
+    assert to_religion("Moslems") == to_religion("Muslim") == to_religion("Islamic") == "Islam"
+    assert to_religion("Russian") is None
+    assert to_demonym_country("Zairean") == "Democratic Republic of the Congo"
+    assert to_demonym_country("European") == "Europe"
+    assert to_country_name("European") is None
