@@ -1,7 +1,7 @@
 """Entity mentions and their resolution to canonical entities.
 
 Mentions come from spaCy NER (plus a gazetteer and true-cased all-caps
-headlines, added by `prepare_pipeline`), cleaned ("the", titles and
+headlines, see `transforms.truecase`, added by `prepare_pipeline`), cleaned ("the", titles and
 possessives dropped from the span) and made consistent within the article
 (one label per name; a name tagged once is tagged everywhere it recurs).
 
@@ -27,7 +27,6 @@ from dataclasses import dataclass
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
-from spacy.util import filter_spans
 
 from transforms.gazetteer import (
     FAMILY_FIRST_SURNAMES,
@@ -40,6 +39,7 @@ from transforms.gazetteer import (
 )
 from transforms.models import Article, Entity, Mention
 from transforms.names import TITLES, normalise_name, normalise_person_name, to_name_key
+from transforms.truecase import is_caps_word
 
 __all__ = [
     "ENTITY_LABELS",
@@ -106,137 +106,6 @@ def prepare_pipeline(nlp: Language, truecase: bool = True, gazetteer: bool = Tru
     if truecase and "newsdesk_truecase" not in nlp.pipe_names and "ner" in nlp.pipe_names:
         nlp.add_pipe("newsdesk_truecase", last=True)
     return nlp
-
-
-@Language.factory("newsdesk_truecase")
-def _make_truecaser(nlp: Language, name: str) -> "HeadlineTruecaser":
-    return HeadlineTruecaser(nlp, name)
-
-
-class HeadlineTruecaser:
-    """Re-tags all-caps sentences (headlines) from a true-cased copy.
-
-    Each word takes the casing it has elsewhere in the document, stop words
-    go lower case, other words title case; the components before this one
-    run on that copy and its entities replace those of the all-caps text.
-    """
-
-    def __init__(self, nlp: Language, name: str) -> None:
-        self.nlp = nlp
-        self.name = name
-        self.common_words = _common_words(nlp)
-
-    def __call__(self, doc: Doc) -> Doc:
-        sentences = _caps_sentences(doc)
-        if not sentences:
-            return doc
-        casing = _casing_evidence(doc, sentences)
-        common = self.common_words
-        replaced: list[Span] = []
-        kept = [ent for ent in doc.ents if not any(s.start <= ent.start < s.end for s in sentences)]
-        for sent in sentences:
-            text = _truecase(sent, casing, common)
-            copy = self.nlp.make_doc(text)
-            for pipe_name, proc in self.nlp.pipeline:
-                if pipe_name == self.name:
-                    break
-                copy = proc(copy)
-            for ent in copy.ents:
-                span = doc.char_span(sent.start_char + ent.start_char, sent.start_char + ent.end_char,
-                                     label=ent.label_, alignment_mode="expand")
-                if span is not None:
-                    replaced.append(span)
-        doc.ents = filter_spans(kept + replaced)
-        return doc
-
-
-def _is_caps_word(text: str) -> bool:
-    return len(text) > 1 and text.isalpha() and text.isupper()
-
-
-def _caps_sentences(doc: Doc) -> list[Span]:
-    sents = list(doc.sents) if doc.has_annotation("SENT_START") else [doc[:]]
-    found = []
-    for sent in (line for s in sents for line in _split_lines(s)):
-        words = [t.text for t in sent if t.is_alpha and len(t.text) > 1]
-        caps = [w for w in words if w.isupper()]
-        if len(caps) >= 2 and len(caps) >= 0.6 * len(words):
-            found.append(sent)
-    return found
-
-
-def _split_lines(sent: Span) -> list[Span]:
-    """A sentence cut at line breaks (a headline runs into the next paragraph otherwise)."""
-    lines, start = [], sent.start
-    for token in sent:
-        if "\n" in token.text or "\n" in token.whitespace_:
-            end = token.i if "\n" in token.text else token.i + 1
-            if end > start:
-                lines.append(sent.doc[start:end])
-            start = token.i + 1
-    if sent.end > start:
-        lines.append(sent.doc[start:sent.end])
-    return lines
-
-
-def _casing_evidence(doc: Doc, skip: Sequence[Span]) -> dict[str, str]:
-    """Most frequent non-initial, not all-caps spelling of each word in the doc."""
-    skipped = {i for s in skip for i in range(s.start, s.end)}
-    counts: dict[str, Counter[str]] = defaultdict(Counter)
-    for token in doc:
-        if token.i in skipped or token.is_sent_start or not token.is_alpha or token.text.isupper():
-            continue
-        counts[token.lower_][token.text] += 1
-    return {word: forms.most_common(1)[0][0] for word, forms in counts.items()}
-
-
-def _common_words(nlp: Language) -> frozenset[str]:
-    """Verbs, adjectives and adverbs of the lemmatizer's word index: lower case in a headline."""
-    if "lemmatizer" not in nlp.pipe_names:
-        return frozenset()
-    lookups = getattr(nlp.get_pipe("lemmatizer"), "lookups", None)
-    if lookups is None or not lookups.has_table("lemma_index"):
-        return frozenset()
-    table = lookups.get_table("lemma_index")
-    words: set[str] = set()
-    for pos in ("verb", "adj", "adv"):
-        if pos in table:
-            words.update(w for w in table[pos] if w.isalpha())
-    return frozenset(words)
-
-
-def _is_common(lower: str, common: frozenset[str]) -> bool:
-    if not common or to_country(lower):
-        return False
-    stems = [lower]
-    if lower.endswith("ies"):
-        stems.append(lower[:-3] + "y")
-    if lower.endswith("es"):
-        stems.append(lower[:-2])
-    if lower.endswith("s"):
-        stems.append(lower[:-1])
-    if lower.endswith("ed"):
-        stems += [lower[:-2], lower[:-1], lower[:-3]]
-    if lower.endswith("ing"):
-        stems += [lower[:-3], lower[:-3] + "e", lower[:-4]]
-    return any(stem in common for stem in stems)
-
-
-def _truecase(sent: Span, casing: dict[str, str], common: frozenset[str] = frozenset()) -> str:
-    parts = []
-    for token in sent:
-        text = token.text
-        if _is_caps_word(text):
-            lower = text.lower()
-            if lower in casing:
-                cased = casing[lower]
-            elif token.is_stop or not token.is_alpha or _is_common(lower, common):
-                cased = lower
-            else:
-                cased = text[0] + text[1:].lower()
-            text = cased if len(cased) == len(text) else text
-        parts.append(text + token.whitespace_)
-    return "".join(parts)
 
 
 # --- mention finding ----------------------------------------------------------------------------
@@ -339,7 +208,7 @@ def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
                 continue
             if n == 1 and (doc[i].is_stop or doc[i].lower_ in lower_words or len(doc[i]) < 2):
                 continue
-            caps = _is_caps_word(doc[i].text)  # an all-caps line: neighbours are capitalised anyway
+            caps = is_caps_word(doc[i].text)  # an all-caps line: neighbours are capitalised anyway
             if not caps and i + n < len(doc) and doc[i + n].text[:1].isupper() and doc[i + n].is_alpha:
                 continue  # part of a longer capitalised name
             if (not caps and i > 0 and doc[i - 1].text[:1].isupper() and doc[i - 1].is_alpha

@@ -6,7 +6,7 @@ body is trafilatura's extraction, checked against what the page declares about
 itself (JSON-LD `articleBody`, Open Graph, <meta>, microdata; see
 `transforms.metadata`) and, only when the first pass looks wrong, against a
 second pass in recall mode. The date and byline are those the page shows by its
-headline where it shows them (`transforms.metadata.parse_dateline`). Pages that
+headline where it shows them (`transforms.dateline.parse_dateline`). Pages that
 are not articles (index pages, paywall stubs, consent walls, JavaScript shells;
 see `transforms.pages`) become a `Reject` with a reason of their own instead of
 junk text.
@@ -26,15 +26,8 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
-from transforms.metadata import (
-    PageMetadata,
-    Sourced,
-    normalise_authors,
-    normalise_date,
-    parse_dateline,
-    parse_metadata,
-    parse_url_day,
-)
+from transforms.dateline import parse_dateline, parse_url_day
+from transforms.metadata import PageMetadata, Sourced, normalise_authors, normalise_date, parse_metadata
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
 from transforms.pages import MIN_ARTICLE_CHARS, classify_page
 from transforms.text import Piece, join_pieces, normalise_line, normalise_text

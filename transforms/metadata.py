@@ -5,20 +5,20 @@ of each field together with where it came from (`json_ld`, `meta`, `html`,
 `url`), so that the extractor can check trafilatura's guesses against what the
 publisher declared. Bylines are cleaned (`normalise_authors`) and dates are
 turned into ISO 8601 with the time zone kept when given (`normalise_date`).
+What the page shows by its headline (the dateline) is read in `transforms.dateline`.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from email.utils import parsedate_to_datetime
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urljoin
 
 from lxml.html import HtmlElement
 
@@ -71,24 +71,6 @@ _URLISH = re.compile(r"^(?:https?:|www\.|/|@)|\.(?:com|org|net|co\.uk)\b", re.I)
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•:»-]\s+")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
-_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_SHOWN_DATES = (  # dates as a reader sees them: 2020-06-04, 4 June 2020, June 4th, 2020, 06/24/2020
-    ("ymd", re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")),
-    ("dmy", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH},?\s+((?:19|20)\d{{2}})\b", re.I)),
-    ("mdy", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", re.I)),
-    ("numeric", re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d{2})\b")),
-)
-_MONTHS = {name: number for number, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
-_PUBLISHED_CUE = re.compile(r"\b(?:published|posted|written|created|originally|first)\b", re.I)
-_UPDATED_CUE = re.compile(r"\b(?:updated|modified|edited|revised|reviewed)\b", re.I)
-_URL_DAY = re.compile(r"/((?:19|20)\d{2})(?:[/_-](\d{1,2})[/_-](\d{1,2})|(\d{2})(\d{2}))(?=[/_.-]|$)")
-_BY_NAME = re.compile(r"^(?:(?:posted|written|published|story|words|text)\b.*?\s)?by[:\s]+([^\W\d_].{2,})$", re.I)
-_BY_ALONE = re.compile(r"(?:^|[\s|])by:?$", re.I)
-_BY_END = re.compile(r"\s*(?:\||•|·|—|–|\bon\b|\bat\b|\d|\bupdated\b|\bpublished\b|\bposted\b).*$", re.I)
-_NO_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "button", "select", "option", "figure",
-                      "figcaption", "nav", "aside", "form"})
 _TEXT_DATE_FORMATS = ("%B %d, %Y", "%b %d, %Y", "%d %B %Y", "%d %b %Y", "%B %d %Y", "%Y/%m/%d", "%d/%m/%Y",
                       "%m/%d/%Y", "%b. %d, %Y", "%Y-%m-%d %H:%M:%S", "%Y-%m-%d %H:%M", "%Y.%m.%d", "%d.%m.%Y")
 
@@ -251,197 +233,6 @@ def normalise_date(raw: str) -> str | None:
     if parsed is None or not 1990 <= parsed.year <= 2100:
         return None
     return parsed.isoformat()
-
-
-def parse_shown_days(text: str) -> list[tuple[int, int, str]]:
-    """Calendar days written out in `text`: (start, end, ISO day) in reading order.
-
-    Numeric dates whose day and month cannot be told apart (03/04/2020) are left out.
-    """
-    found: list[tuple[int, int, str]] = []
-    for kind, pattern in _SHOWN_DATES:
-        for match in pattern.finditer(text):
-            a, b, c = match.groups()
-            if kind == "ymd":
-                year, month, day = int(a), int(b), int(c)
-            elif kind == "dmy":
-                year, month, day = int(c), _MONTHS[b[:3].lower()], int(a)
-            elif kind == "mdy":
-                year, month, day = int(c), _MONTHS[a[:3].lower()], int(b)
-            elif (int(a) > 12) == (int(b) > 12):
-                continue
-            else:
-                year, month, day = (int(c), int(b), int(a)) if int(a) > 12 else (int(c), int(a), int(b))
-            if any(start < match.end() and match.start() < end for start, end, _ in found):
-                continue
-            try:
-                found.append((match.start(), match.end(), date(year, month, day).isoformat()))
-            except ValueError:
-                continue
-    return sorted(found)
-
-
-def parse_url_day(url: str | None) -> str | None:
-    """The day a URL path carries (/2019/11/08/, /2019-11-08/, /20191108/), as an ISO date."""
-    match = _URL_DAY.search(urlsplit(url).path) if url else None
-    if match is None:
-        return None
-    try:
-        day = date(int(match.group(1)), int(match.group(2) or match.group(4)), int(match.group(3) or match.group(5)))
-    except ValueError:
-        return None
-    return day.isoformat()
-
-
-def _reading_order(root: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
-    """Visible text runs in reading order, each with its element. An <h1>/<h2> is announced by
-    the marker "<h>" and a <time datetime> by "<time>" before their own text."""
-    stack: list[tuple[Any, bool]] = [(root, False)]
-    while stack:
-        element, closing = stack.pop()
-        if closing:
-            parent = element.getparent()
-            if element.tail and element is not root and parent is not None:
-                yield element.tail, parent
-            continue
-        stack.append((element, True))
-        tag = element.tag
-        if not isinstance(tag, str) or tag in _NO_TEXT or "caption" in (element.get("class") or ""):
-            continue
-        if tag in {"h1", "h2"}:
-            yield "<h>", element
-        elif tag == "time" and element.get("datetime"):
-            yield "<time>", element
-        if element.text:
-            yield element.text, element
-        stack.extend((child, False) for child in reversed(element))
-
-
-def _headline_index(runs: list[tuple[str, HtmlElement]], headline: str) -> int | None:
-    words = " ".join(re.findall(r"\w+", headline.lower()))
-    for level in ("h1", "h2"):
-        for index, (text, element) in enumerate(runs):
-            if text == "<h>" and element.tag == level:
-                shown = " ".join(re.findall(r"\w+", element.text_content().lower()))
-                if shown and (shown == words or len(shown) > 15 and (shown in words or words in shown)):
-                    return index
-    return None
-
-
-def _cue(before: str) -> str | None:
-    return "updated" if _UPDATED_CUE.search(before) else "published" if _PUBLISHED_CUE.search(before) else None
-
-
-@dataclass(frozen=True)
-class _ShownDay:
-    day: str
-    cue: str | None  # "published", "updated" or None
-
-
-def _shown_days(text: str, previous: str) -> list[_ShownDay]:
-    """Days in one short run of text, each with the cue written before it ("Updated", "Posted")."""
-    text = " ".join(text.split())
-    if len(text) > 100:  # a sentence of the body or a caption, not a dateline
-        return []
-    days: list[_ShownDay] = []
-    last_end = 0
-    for start, end, day in parse_shown_days(text):
-        days.append(_ShownDay(day, _cue(text[last_end:start] if start > last_end or days else previous[-40:])))
-        last_end = end
-    return days
-
-
-@dataclass(frozen=True)
-class Dateline:
-    """What the page shows its reader by the headline: the day (ISO date) and the byline's names."""
-
-    day: str | None = None
-    authors: tuple[str, ...] = ()
-
-
-def _byline_names(runs: list[str]) -> tuple[str, ...]:
-    """Names after the first "By" in the runs of text that follow a headline: the rest of that
-    run, or the next run and those joined to it by "," "and" or "&"."""
-    for index, run in enumerate(runs):
-        if match := _BY_NAME.search(run):
-            return normalise_authors(_BY_END.sub("", match.group(1)))
-        if not _BY_ALONE.search(run):
-            continue
-        names: list[str] = []
-        joined = True
-        for name in runs[index + 1 : index + 8]:
-            core = name.strip(" ,;&|")
-            if not core or core.lower() == "and":
-                joined = joined or bool(re.fullmatch(r"\s*(?:,|&|and|, and)\s*", name, re.I))
-                continue
-            if name.startswith(","):
-                continue  # a role after a name: ", Staff Attorney"
-            cut = _BY_END.sub("", name).strip(" ,;&|")
-            if not joined or len(core) > 60:
-                break
-            names += [cut] if cut else []
-            if cut != core:
-                break
-            joined = False
-        return normalise_authors(names)
-    return ()
-
-
-def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: int = 400) -> Dateline:
-    """The day and the byline the page shows next to its headline.
-
-    Readers take an article's date from its dateline, which is what the reader sees, in the
-    publisher's own time zone; declared metadata often carries a CMS creation date or a
-    UTC-shifted time instead. The search looks at the short runs of text that follow the
-    headline (<h1>, else <h2>) up to the body (`after` characters, stopping at the first long
-    paragraph), else, for the day, at the `before` characters that precede it (a kicker line).
-    When a dateline shows both a published and an updated day, the published one wins;
-    otherwise the first day shown. A <time datetime> counts where its text shows no full date.
-    """
-    body = tree.find(".//body")
-    runs = list(_reading_order(body if body is not None else tree))
-    index = _headline_index(runs, headline)
-    if index is None:
-        return Dateline()
-    headline_parts = set(runs[index][1].iter())
-    following: list[_ShownDay] = []
-    texts: list[str] = []
-    previous = ""
-    seen = 0
-    for text, element in runs[index + 1 :]:
-        if element in headline_parts and text != "<h>":
-            continue
-        if text == "<time>":
-            if not parse_shown_days(element.text_content()) and (day := normalise_date(element.get("datetime", ""))):
-                following.append(_ShownDay(day[:10], _cue(previous[-40:])))
-            continue
-        if text == "<h>":
-            if element.tag == "h1":
-                break
-            continue
-        stripped = " ".join(text.split())
-        if len(stripped) > 250 or seen > after:
-            break
-        if stripped:
-            texts.append(stripped)
-            following.extend(_shown_days(stripped, previous))
-            previous, seen = stripped, seen + len(stripped)
-    candidates = following
-    if not candidates:
-        kicker: deque[str] = deque()
-        for text, _element in reversed(runs[:index]):
-            if text == "<h>" or sum(len(t) for t in kicker) > before:
-                break
-            if text != "<time>" and text.strip():
-                kicker.appendleft(" ".join(text.split()))
-        candidates = [d for run in kicker for d in _shown_days(run, "")]
-    published = [d for d in candidates if d.cue == "published"]
-    return Dateline((published or candidates)[0].day if candidates else None, _byline_names(texts))
-
-
-def parse_shown_date(tree: HtmlElement, headline: str) -> str | None:
-    """The day the page shows next to its headline and byline (ISO date), or None."""
-    return parse_dateline(tree, headline).day
 
 
 def _meta_values(tree: HtmlElement) -> dict[str, list[str]]:

@@ -11,7 +11,6 @@ from spacy.language import Language
 
 from transforms.entities import (
     extract_entities,
-    find_mentions,
     prepare_pipeline,
     to_country,
     to_entity_id,
@@ -164,14 +163,6 @@ def test_short_form_resolved_across_articles_in_one_batch(prepared: Language) ->
     mentions, _ = resolve(prepared, "Ulrich Schmid, a professor in Switzerland, was interviewed on Monday.",
                           "Professor Schmid said on Tuesday that the war would go on.")
     assert canonical_of(mentions, "Schmid", "a1") == {"Ulrich Schmid"}
-
-
-def test_all_caps_headline_is_true_cased(prepared: Language) -> None:
-    text = "MERKEL MEETS MACRON IN PARIS\n\nAngela Merkel met Emmanuel Macron in Paris on Monday to discuss trade."
-    mentions = find_mentions(prepared(text))
-    headline = {text[m.start:m.end]: m.label for m in mentions if m.end <= text.index("\n")}
-    assert headline.get("MERKEL") == "PERSON" and headline.get("MACRON") == "PERSON"
-    assert headline.get("PARIS") == "GPE"
 
 
 def test_docs_and_articles_must_pair(prepared: Language) -> None:

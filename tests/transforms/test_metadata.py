@@ -10,16 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from transforms.metadata import (
-    normalise_authors,
-    normalise_date,
-    parse_json_ld,
-    parse_dateline,
-    parse_metadata,
-    parse_shown_date,
-    parse_shown_days,
-    parse_url_day,
-)
+from transforms.metadata import normalise_authors, normalise_date, parse_json_ld, parse_metadata
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 
@@ -142,93 +133,3 @@ def test_normalisers_never_raise(raw: str) -> None:
     assert all(name == name.strip() and name for name in names)
     assert normalise_authors(list(names)) == names  # idempotent
     normalise_date(raw)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Posted on September 21, 2020 by Ada Lovelace", ["2020-09-21"]),
-        ("Last updated 04 Jun 2020, originally created 17 Jun 2019", ["2020-06-04", "2019-06-17"]),
-        ("Written: 2023-11-07 15:03:30 / Updated: 2023-11-07 15:30:46", ["2023-11-07", "2023-11-07"]),
-        ("31. October, 2023 | 18 Comments", ["2023-10-31"]),
-        ("Dec. 3rd 2019, 4:41AM", ["2019-12-03"]),
-        ("01.21.2020 07:00 AM", ["2020-01-21"]),  # month first: 21 cannot be a month
-        ("21/01/2020", ["2020-01-21"]),
-        ("03/04/2020", []),  # day and month cannot be told apart
-        ("February 30, 2020", []),
-        ("Mayor 2020 race: 12 candidates", []),
-    ],
-)
-def test_shown_days_are_read_in_order(text: str, expected: list[str]) -> None:
-    assert [day for _start, _end, day in parse_shown_days(text)] == expected
-
-
-DATELINE_PAGE = """<html><body><nav><a href="/">Home</a> <span>October 12, 2020</span></nav>
-<header><p class="kicker">{kicker}</p><h1>Ferry operator fined over safety lapses</h1>
-<h2>The operator will appeal the ruling.</h2>
-<figure><img src="a.jpg"><figcaption>The ferry at the quay on March 2, 2024.</figcaption></figure>
-<p class="byline">By <a href="/tom">Tom Price</a></p><p class="date">{dateline}</p></header>
-<p>{paragraph}</p><aside><h2>Related</h2><p>Harbour fees rise</p><p>January 5, 2024</p></aside></body></html>"""
-
-
-@pytest.mark.parametrize(
-    ("kicker", "dateline", "expected"),
-    [
-        ("Business", "Updated May 6, 2024", "2024-05-06"),  # the only day shown, even if updated
-        ("Business", "Last updated 04 Jun 2024, originally published 17 Mar 2024", "2024-03-17"),
-        ("Business", "Posted: Mar 11, 2024 / 07:30 PM CST | Updated: Mar 12, 2024", "2024-03-11"),
-        ("Business", '<time datetime="2024-03-11T07:30:00+01:00">2 hours ago</time>', "2024-03-11"),
-        ("7 April 2024", "", "2024-04-07"),  # an issue date above the headline
-        ("Business", "", None),  # the caption, the navigation and the sidebar do not count
-    ],
-)
-def test_shown_date_is_the_dateline_by_the_headline(kicker: str, dateline: str, expected: str | None) -> None:
-    page = DATELINE_PAGE.format(kicker=kicker, dateline=dateline, paragraph="The operator was fined. " * 20)
-    assert parse_shown_date(_tree(page), "Ferry operator fined over safety lapses") == expected
-
-
-def test_shown_date_needs_the_headline_and_stops_at_the_body() -> None:
-    page = DATELINE_PAGE.format(kicker="Business", dateline="", paragraph="The operator was fined. " * 20)
-    assert parse_shown_date(_tree(page), "A headline this page does not carry") is None
-    body_first = DATELINE_PAGE.format(kicker="Business", dateline="",
-                                      paragraph="The operator was fined. " * 20 + "It was fined on May 3, 2024.")
-    assert parse_shown_date(_tree(body_first), "Ferry operator fined over safety lapses") is None
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://courier.example/2019/11/8/20948348/ferry-fine", "2019-11-08"),
-        ("https://courier.example/business/story/2019-11-19/ferry-fine", "2019-11-19"),
-        ("https://courier.example/articles/35030/20160214/ferry-fine.htm", "2016-02-14"),
-        ("https://courier.example/2019/13/01/ferry-fine", None),
-        ("https://courier.example/ferry-fine-11574121884", None),
-        (None, None),
-    ],
-)
-def test_url_day(url: str | None, expected: str | None) -> None:
-    assert parse_url_day(url) == expected
-
-
-@given(st.text(max_size=120))
-def test_shown_days_never_raise(text: str) -> None:
-    assert all(start < end for start, end, _day in parse_shown_days(text))
-
-
-@pytest.mark.parametrize(
-    ("byline", "expected"),
-    [
-        ('<p class="byline">By <a href="/tom">Tom Price</a></p>', ("Tom Price",)),
-        ("<p>By</p><p><a>Anna Berg</a></p><p>,</p><p><a>Tom Price</a></p><p>March 11, 2024</p>", ("Anna Berg", "Tom Price")),
-        ("<p>By <a>Anna Berg</a>, Business Reporter</p>", ("Anna Berg",)),
-        ("<p>Posted on March 11, 2024 by Anna Berg</p>", ("Anna Berg",)),
-        ("<p>By Anna Berg | 11/03/2024</p>", ("Anna Berg",)),
-        ("<p>By</p><p><a>Anna Berg</a></p><p>View author archive</p>", ("Anna Berg",)),
-        ("<p>Photo by Lena Holm</p>", ()),  # a credit, not a byline
-        ("", ()),
-    ],
-)
-def test_dateline_byline_names(byline: str, expected: tuple[str, ...]) -> None:
-    page = DATELINE_PAGE.format(kicker="Business", dateline="", paragraph="The operator was fined. " * 20)
-    page = page.replace('<p class="byline">By <a href="/tom">Tom Price</a></p>', byline)
-    assert parse_dateline(_tree(page), "Ferry operator fined over safety lapses").authors == expected
