@@ -20,6 +20,13 @@ Conventions:
   fragment with no cue and no speaker to carry over, and any single quoted
   word with no cue, is a scare quote or a term ("rocky"), not a quotation.
 - Unnamed speakers ("a Kremlin insider") keep their text and have no entity.
+- One quotation, as PolNeAR annotates it (train split): “A,” she said. “B.” is ONE
+  attribution whose content runs from “A to B.” (our two quotes share the cue; the
+  second has method "continuation"), and so is “A,” she said, “and b.” (the lower-case
+  part after the interrupting cue is direct too). Only the attribution may stand
+  between the parts: a sentence of the writer's own ends the quotation ("Mr." and
+  other abbreviations are no sentence end). Content keeps its closing punctuation
+  inside the marks and never the cue's trailing clause ("..., she said, adding ...").
 """
 
 from __future__ import annotations
@@ -179,7 +186,9 @@ _DASH_SPEAKER = re.compile(r"[ \t\u00a0]*\n?[ \t\u00a0]*(?:[—–―]|--?)[ \t\
 
 def _is_direct(text: str, quote: QuoteSpan, p_start: int) -> bool:
     """A quotation standing as a sentence of its own, not a fragment of the writer's."""
-    inner = text[quote.start + 1 : quote.end - 1].strip()
+    inner = text[quote.start : quote.end].strip(MARKS + " \t\n\u00a0\u200b")
+    if not inner:
+        return False
     letter = next((c for c in inner if c.isalpha()), "")
     if not letter or not (letter.isupper() or inner[0] in "[(…"):
         return False
@@ -256,9 +265,8 @@ def _cue_in_sentence(
     return None, ""
 
 
-def _punctuation_cue(doc: Doc, quote: QuoteSpan, p_start: int, p_end: int) -> Cue | None:
-    """`X: “...”` before the quote, or `“...” — X` after it."""
-    text = doc.text
+def _punctuation_cue(doc: Doc, text: str, quote: QuoteSpan, p_start: int, p_end: int) -> Cue | None:
+    """`X: “...”` before the quote, or `“...” — X` after it (`text` is `doc.text`)."""
     match = _COLON_SPEAKER.search(text, p_start, quote.start)
     if match and match.end() == quote.start or (match and not text[match.end() : quote.start].strip()):
         s, e = trim(text, match.start(1), match.end(1))
@@ -295,7 +303,20 @@ def _continues_quote(text: str, previous: QuoteSpan, cue: Cue, span: QuoteSpan) 
     if not gap.strip():
         return gap.count("\n\n") <= 1 or gap.count("\n") <= 2
     inside = previous.end <= cue.start and cue.end <= span.start
-    return inside and sum(gap.count(c) for c in ".!?") <= 1 and gap.count("\n") <= 2
+    return inside and _sentence_ends(gap.strip()) == 0 and gap.count("\n") <= 2
+
+
+_STOP = re.compile(r"(\S*)[.!?]+(?=\s+\S)")
+
+
+def _sentence_ends(gap: str) -> int:
+    """Full stops inside `gap` (not at its end) that are not abbreviations ("Mr.", "D-N.C.")."""
+    ends = 0
+    for match in _STOP.finditer(gap):
+        word = match.group(1).strip("([\"'“”‘’")
+        if re.fullmatch(r"[A-Z][a-z]{0,3}|[A-Za-z]|.*\..*", word) is None:
+            ends += 1
+    return ends
 
 
 def _indirect(cue: Cue, text: str, spans: list[QuoteSpan]) -> str | None:
@@ -306,11 +327,10 @@ def _indirect(cue: Cue, text: str, spans: list[QuoteSpan]) -> str | None:
     inside = [q for q in spans if q.start < e and s < q.end]
     if not inside:
         return "indirect"
-    rest = text[s:e]
-    for q in sorted(inside, key=lambda q: -q.start):
-        rest = rest[: max(q.start - s, 0)] + rest[q.end - s :]
-    words = [w for w in re.findall(r"\w+", rest) if w.lower() not in ("that", "and", "but")]
-    return "mixed" if len(words) >= 2 else None
+    gaps = [(q.start, q.end) for q in inside] + [(cue.start, cue.end)] + ([cue.speaker] if cue.speaker else [])
+    rest = "".join(" " if any(a <= i < b for a, b in gaps) else text[i] for i in range(s, e))
+    words = [w for w in re.findall(r"\w+", rest) if w.lower() not in ("and", "but")]
+    return "mixed" if words else None
 
 
 def _clip(cue: Cue, paragraphs: list[tuple[int, int]]) -> Cue:
@@ -337,11 +357,16 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
         last_end = paragraphs[_paragraph_of(paragraphs, span.end - 1)][1]
         cue, method = _cue_in_sentence(doc, span, cues, spans, (p_start, last_end))
         if cue is None:
-            cue = _punctuation_cue(doc, span, p_start, p_end)
+            cue = _punctuation_cue(doc, text, span, p_start, p_end)
             method = "punctuation" if cue else ""
         kind = "direct" if _is_direct(text, span, p_start) else "partial"
-        if cue is None and kind == "direct" and chain is not None and _continues_quote(text, chain[0], chain[1], span):
-            cue, method = chain[1], "continuation"
+        if chain is not None and (cue is None or cue == chain[1]) and _continues_quote(text, chain[0], chain[1], span):
+            if cue is None and kind == "direct":
+                cue, method = chain[1], "continuation"
+            elif cue is not None and chain[0].end <= cue.start and text[chain[0].start : chain[0].end].rstrip(
+                MARKS + " "
+            ).endswith(","):
+                kind = "direct"  # “A,” she said, “and b.”: one quotation the cue interrupts
         chain = (span, cue) if cue is not None and kind == "direct" else None
         events.append((span.start, kind, span, cue, method))
     for cue in cues:
@@ -354,7 +379,7 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
     for _, kind, quote, cue, method in events:
         anchor = quote.start if quote else cue.start if cue else 0
         paragraph = _paragraph_of(paragraphs, anchor)
-        speaker = _to_speaker(doc, cue, mentions, timeline, anchor, paragraph) if cue else None
+        speaker = _to_speaker(doc, text, cue, mentions, timeline, anchor, paragraph) if cue else None
         confidence = {"cue_in_sentence": 0.9, "cue_nearby": 0.8, "continuation": 0.85, "punctuation": 0.75}.get(
             method, 0.6)
         if cue is None:
@@ -373,15 +398,15 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
     return sorted(quotes, key=lambda q: (q.start, q.end))
 
 
-def _to_speaker(doc: Doc, cue: Cue, mentions: Sequence[Mention], timeline: list[_Speaker], anchor: int,
+def _to_speaker(doc: Doc, text: str, cue: Cue, mentions: Sequence[Mention], timeline: list[_Speaker], anchor: int,
                 paragraph: int) -> _Speaker | None:
     if cue.speaker is None:
         return None
     s, e = cue.speaker
     if is_pronoun(doc, cue.speaker_head):
-        return _Speaker(doc.text[s:e], s, e, _resolve_pronoun(timeline, mentions, s, paragraph), "PERSON", anchor, paragraph)
+        return _Speaker(text[s:e], s, e, _resolve_pronoun(timeline, mentions, s, paragraph), "PERSON", anchor, paragraph)
     mention = speaker_mention(doc, cue.speaker_head, mentions)
     if mention is None and cue.lemma in (":", "—"):
         mention = mention_at(mentions, s, e)
-    return _Speaker(doc.text[s:e], s, e, mention.entity_id if mention else None, mention.label if mention else None,
+    return _Speaker(text[s:e], s, e, mention.entity_id if mention else None, mention.label if mention else None,
                     anchor, paragraph)

