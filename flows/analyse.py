@@ -22,6 +22,11 @@ log = logging.getLogger(__name__)
 _PIPELINES: dict[str, Any] = {}
 # Below this many items per worker, starting worker processes costs more than it saves.
 MIN_PER_WORKER = 8
+# Extraction is per document: small chunks keep both cores busy however uneven the pages are.
+EXTRACT_CHUNK = 4
+# A worker is replaced after this many chunks: spaCy's string store only grows, so a
+# long-lived worker's memory grows with every new word it has seen.
+TASKS_PER_WORKER = 64
 
 
 @dataclass
@@ -107,19 +112,48 @@ def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[En
 _POOLS: dict[int, Executor] = {}
 
 
-def get_pool(workers: int) -> Executor | None:
-    """A process pool for the CPU stages (kept for the life of the process), or None to work here."""
+def _warm(model: str | None) -> None:
+    """Pool initializer: load the spaCy pipeline while the flow is still fetching."""
+    if model:
+        try:
+            load_pipeline(model)
+        except PermanentError:
+            pass  # analyse_articles raises it again, with the batch that needs it
+
+
+def get_pool(workers: int, model: str | None = None) -> Executor | None:
+    """A process pool for the CPU stages (kept for the life of the process), or None to work here.
+
+    None also inside a daemonic process (a Dask worker), which may not start
+    children: there the cluster is the parallelism, one task per core.
+    """
     if workers <= 1:
         return None
+    if multiprocessing.current_process().daemon:
+        log.warning("workers=%d ignored in a daemonic process (a Dask worker): working in-process", workers)
+        return None
     if workers not in _POOLS:
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"))
+        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                              initializer=_warm, initargs=(model,),
+                                              max_tasks_per_child=TASKS_PER_WORKER)
         atexit.register(_POOLS[workers].shutdown)
     return _POOLS[workers]
 
 
-def _split(items: Sequence[Any], workers: int) -> list[list[Any]]:
-    size = -(-len(items) // workers)
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+def _split_by_length(articles: Sequence[Article], parts: int) -> list[list[Article]]:
+    """`parts` runs of consecutive articles (order kept) with about the same amount of text each.
+
+    NLP time is about proportional to text length and pages vary tenfold, so
+    equal counts leave one worker idle while the other finishes a long chunk.
+    """
+    total = sum(len(a.text) for a in articles) or 1
+    chunks: list[list[Article]] = [[] for _ in range(parts)]
+    done = 0
+    for article in articles:
+        index = min(parts - 1, done * parts // total)
+        chunks[index].append(article)
+        done += len(article.text)
+    return [chunk for chunk in chunks if chunk]
 
 
 def extract_in_pool(pool: Executor | None, documents: Sequence[Document], workers: int) -> tuple[list[Article], list[Reject]]:
@@ -128,7 +162,8 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document], worker
         return extract_documents(documents)
     articles: list[Article] = []
     rejects: list[Reject] = []
-    for got, lost in pool.map(extract_documents, _split(documents, workers)):
+    chunks = [list(documents[i : i + EXTRACT_CHUNK]) for i in range(0, len(documents), EXTRACT_CHUNK)]
+    for got, lost in pool.map(extract_documents, chunks):
         articles += got
         rejects += lost
     return articles, rejects
@@ -139,7 +174,7 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: s
     """Split a batch over the pool's workers (in order), or run it here when there is no pool."""
     if pool is None or len(articles) < MIN_PER_WORKER * workers:
         return analyse_articles(articles, model, known)
-    chunks = _split(articles, workers)
+    chunks = _split_by_length(articles, workers)
     result = Analysis()
     for part in pool.map(analyse_articles, chunks, [model] * len(chunks), [list(known)] * len(chunks)):
         result.extend(part)

@@ -125,14 +125,14 @@ def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
 
 
 @task(cache_policy=NO_CACHE)
-def extract_batch(inputs: Inputs, workers: int) -> Extraction:
-    articles, rejects = extract_in_pool(get_pool(workers), inputs.documents, workers)
+def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
+    articles, rejects = extract_in_pool(get_pool(workers, model), inputs.documents, workers)
     return Extraction(inputs, articles, rejects)
 
 
 @task(cache_policy=NO_CACHE)
 def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int) -> Analysis:
-    return analyse_in_pool(get_pool(workers), extraction.articles, model, known, workers)
+    return analyse_in_pool(get_pool(workers, model), extraction.articles, model, known, workers)
 
 
 @task(cache_policy=NO_CACHE)
@@ -171,6 +171,12 @@ def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
         yield list(items[i : i + size])
 
 
+def _only(keys: Iterator[str], mapping: dict[str, Any]) -> dict[str, Any]:
+    """The entries of `mapping` a batch needs: task parameters are copied to every task (and over
+    the network on Dask), so a batch gets its own URLs' hashes and validators, not the warehouse's."""
+    return {key: mapping[key] for key in keys if key in mapping}
+
+
 def _generate_run_name() -> str:
     params = get_run_context().flow_run.parameters  # type: ignore[union-attr]
     sources = len(params.get("sources") or [])
@@ -193,6 +199,7 @@ def ingest_news(
     sources: list[dict[str, Any]] | None = None,
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
+    in_flight: int = IN_FLIGHT,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
@@ -222,9 +229,12 @@ def ingest_news(
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
         for chunk in _chunks(paths, batch_size):
-            yield read_batch.submit(seeds, chunk, loaded, force)
+            mine = _only((p.relative_to(seeds).as_posix() for p in chunk), loaded)
+            yield read_batch.submit(seeds, chunk, mine, force)
         for chunk in _chunks(items, batch_size):
-            yield fetch_batch_task.submit(chunk, options, raw, validators, loaded, force)
+            urls = [item.url for item in chunk]
+            yield fetch_batch_task.submit(chunk, options, raw, _only(iter(urls), validators), _only(iter(urls), loaded),
+                                          force)
         for chunk in _chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
 
@@ -236,10 +246,10 @@ def ingest_news(
     pending: list[PrefectFuture[report.BatchSummary]] = []
     done = 0
     for part, inputs in enumerate(batches(), start=1):
-        extraction = extract_batch.submit(inputs, workers)
+        extraction = extract_batch.submit(inputs, workers, spacy_model)
         analysis = analyse_batch.submit(extraction, spacy_model, known, workers)
         pending.append(write_batch.submit(lake_url, storage, run_id, part, started_at, extraction, analysis))
-        while len(pending) >= IN_FLIGHT:
+        while len(pending) >= max(1, in_flight):
             summaries.append(pending.pop(0).result())
             done += summaries[-1].counts.get("documents", 0) + summaries[-1].counts.get("unchanged", 0)
             report.update_progress(progress, done, total)
