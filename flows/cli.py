@@ -163,6 +163,17 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
     }
 
 
+def dask_threads(address: str) -> int:
+    """How many worker threads the Dask cluster at `address` has."""
+    from distributed import Client
+
+    try:
+        with Client(address, timeout=30) as client:
+            return max(1, sum(client.nthreads().values()))
+    except OSError as err:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address}: {err}") from None
+
+
 def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     configure_prefect_environment()
     from flows.ingest import ingest_news
@@ -171,13 +182,16 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     params = flow_parameters(settings, force)
     params["reextract"] = reextract
     where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
-    _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} (Prefect, in-process)")
+    where_runs = f"Dask at {settings.dask_address}" if settings.dask_address else "Prefect, in-process"
+    _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} ({where_runs})")
     flow = ingest_news
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
 
-        # Each task is one batch on one Dask worker: no process pool inside the task.
+        # Each task is one batch on one Dask worker thread: no process pool inside the task,
+        # and enough batches in flight to keep every worker thread of the cluster busy.
         params["workers"] = 1
+        params["in_flight"] = 2 * dask_threads(settings.dask_address)
         flow = ingest_news.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
     result = flow(**params)
     counts = result["counts"]

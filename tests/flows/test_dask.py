@@ -72,8 +72,9 @@ def _rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
 @pytest.fixture(scope="module")
 def runs(prefect_harness: None, s3_endpoint: str, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     distributed = pytest.importorskip("distributed")
-    prefect_dask = pytest.importorskip("prefect_dask")
+    pytest.importorskip("prefect_dask")
     s3fs = pytest.importorskip("s3fs")
+    from flows.cli import main
     from flows.ingest import ingest_news
 
     root = tmp_path_factory.mktemp("dask")
@@ -85,10 +86,16 @@ def runs(prefect_harness: None, s3_endpoint: str, tmp_path_factory: pytest.TempP
                         **common)
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None,
                                   host="127.0.0.1") as cluster:
-        runner = prefect_dask.DaskTaskRunner(address=cluster.scheduler_address)
-        on_dask = ingest_news.with_options(task_runner=runner)
-        remote = on_dask(warehouse=str(root / "dask.duckdb"), lake_url=f"s3://{BUCKET}/lake",
-                         raw=str(root / "raw-dask"), storage_options=storage, **common)
+        # Through the command line, as a user would: --dask-address, an s3:// lake, the endpoint from settings.
+        with pytest.MonkeyPatch.context() as env:
+            env.setenv("NEWSDESK_S3_ENDPOINT_URL", s3_endpoint)
+            env.setenv("NEWSDESK_RAW", str(root / "raw-dask"))
+            code = main(["run", "--seeds", str(SEEDS), "--warehouse", str(root / "dask.duckdb"),
+                         "--lake", f"s3://{BUCKET}/lake", "--dask-address", cluster.scheduler_address,
+                         "--batch-size", str(BATCH_SIZE), "--model", MODEL])
+        assert code == 0
+        (run_id,) = _rows(root / "dask.duckdb", "SELECT run_id FROM runs")[0]
+        remote = {"run_id": run_id}
         with distributed.Client(cluster.scheduler_address) as client:
             executed = client.run(lambda dask_worker: dask_worker.state.executed_count)
     listing = s3fs.S3FileSystem(**storage).find(f"{BUCKET}/lake")
