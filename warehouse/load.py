@@ -236,9 +236,11 @@ def load_run(
             f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [run_row.get(c) for c in cols],
         )
-        for statement in REBUILD_ALIASES.split(";"):
-            if statement.strip():
-                run_sql(con, statement)
+        # Aliases are derived from mentions: unchanged when the run added none.
+        if added.get("mentions", 0) or not before.get("entity_aliases", 0):
+            for statement in REBUILD_ALIASES.split(";"):
+                if statement.strip():
+                    run_sql(con, statement)
         checks = query_checks(con, run_id)
         added.update({t: n - before.get(t, 0) for t, n in query_counts(con).items() if t not in added})
         run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run_id])
