@@ -28,15 +28,6 @@ OPTIONS = FetchOptions(
 )
 
 
-@pytest.fixture(scope="module")
-def server() -> Iterator[HTTPServer]:
-    http = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    http.start()
-    yield http
-    http.clear()
-    http.stop()
-
-
 @pytest.fixture()
 def web(server: HTTPServer) -> Iterator[HTTPServer]:
     server.clear()
