@@ -24,9 +24,6 @@ _PIPELINES: dict[str, Any] = {}
 MIN_PER_WORKER = 8
 # Extraction is per document: small chunks keep both cores busy however uneven the pages are.
 EXTRACT_CHUNK = 4
-# A worker is replaced after this many chunks: spaCy's string store only grows, so a
-# long-lived worker's memory grows with every new word it has seen.
-TASKS_PER_WORKER = 64
 
 
 @dataclass
@@ -134,8 +131,7 @@ def get_pool(workers: int, model: str | None = None) -> Executor | None:
         return None
     if workers not in _POOLS:
         _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=_warm, initargs=(model,),
-                                              max_tasks_per_child=TASKS_PER_WORKER)
+                                              initializer=_warm, initargs=(model,))
         atexit.register(_POOLS[workers].shutdown)
     return _POOLS[workers]
 
