@@ -12,10 +12,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-import duckdb
 import pytest
 
-from tests.conftest import MODEL, SEEDS
+from tests.conftest import MODEL, SEEDS, count_rows
+from tests.conftest import query_warehouse as _rows
 
 pytestmark = pytest.mark.slow
 
@@ -54,19 +54,7 @@ def _storage_options(endpoint: str) -> dict[str, Any]:
 
 
 def _counts(warehouse: Path) -> dict[str, int]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return {t: con.execute(f"SELECT count(*) FROM {t}").fetchall()[0][0] for t in TABLES}
-    finally:
-        con.close()
-
-
-def _rows(warehouse: Path, sql: str) -> list[tuple[Any, ...]]:
-    con = duckdb.connect(str(warehouse), read_only=True)
-    try:
-        return con.execute(sql).fetchall()
-    finally:
-        con.close()
+    return count_rows(warehouse, TABLES)
 
 
 @pytest.fixture(scope="module")
