@@ -24,6 +24,7 @@ import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from spacy.language import Language
 from spacy.tokens import Doc, Span, Token
@@ -190,28 +191,34 @@ def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:
         names.setdefault((acronym,), "ORG")
     if not names:
         return spans
-    lower_words = {t.text for t in doc if t.is_alpha and t.text.islower()}
+    # Token attributes read once: indexing a Doc creates a Token object per access.
+    texts = [t.text for t in doc]
+    lowers = [w.lower() for w in texts]  # spaCy's lower_ and is_alpha are these string methods
+    alpha = [w.isalpha() for w in texts]
+    lower_words = {w for w, a in zip(texts, alpha) if a and w.islower()}
     taken = {i for s in spans for i in range(s.start, s.end)}
     added: list[Span] = []
     longest = max(len(k) for k in names)
+    first_words = {k[0] for k in names}
     i = 0
-    while i < len(doc):
-        if i in taken or not doc[i].text[:1].isupper():
+    size = len(texts)
+    while i < size:
+        if i in taken or not texts[i][:1].isupper() or lowers[i] not in first_words:
             i += 1
             continue
-        for n in range(min(longest, len(doc) - i), 0, -1):
-            key = tuple(t.lower_ for t in doc[i:i + n])
+        for n in range(min(longest, size - i), 0, -1):
+            key = tuple(lowers[i:i + n])
             label = names.get(key)
             if label is None or any(j in taken for j in range(i, i + n)):
                 continue
-            if n == 1 and key[0] in acronyms and not doc[i].text.isupper():
+            if n == 1 and key[0] in acronyms and not texts[i].isupper():
                 continue
-            if n == 1 and (doc[i].is_stop or doc[i].lower_ in lower_words or len(doc[i]) < 2):
+            if n == 1 and (doc[i].is_stop or lowers[i] in lower_words or len(texts[i]) < 2):
                 continue
-            caps = is_caps_word(doc[i].text)  # an all-caps line: neighbours are capitalised anyway
-            if not caps and i + n < len(doc) and doc[i + n].text[:1].isupper() and doc[i + n].is_alpha:
+            caps = is_caps_word(texts[i])  # an all-caps line: neighbours are capitalised anyway
+            if not caps and i + n < size and texts[i + n][:1].isupper() and alpha[i + n]:
                 continue  # part of a longer capitalised name
-            if (not caps and i > 0 and doc[i - 1].text[:1].isupper() and doc[i - 1].is_alpha
+            if (not caps and i > 0 and texts[i - 1][:1].isupper() and alpha[i - 1]
                     and not doc[i - 1].is_sent_start):
                 continue
             added.append(Span(doc, i, i + n, label=label))
@@ -400,6 +407,12 @@ def _short_forms(words: Sequence[str]) -> list[str]:
     return forms
 
 
+@lru_cache(maxsize=1 << 16)
+def _name_forms(name: str) -> frozenset[str]:
+    """`_short_forms` of a full name, memoised: every person mention is tried against every full name."""
+    return frozenset(_short_forms(name.split()))
+
+
 def _initials_fit(initials: str, name: str) -> bool:
     """"D." fits "Darren Gough"; "J.R." fits "John Ronald Tolkien"."""
     letters = [ch for ch in initials.upper() if ch.isalpha()]
@@ -531,7 +544,7 @@ def _resolve_person(text: str, span: MentionSpan, name: str, context: _Context) 
 
 
 def _nearest_full_name(key: str, context: _Context, initials: str = "") -> str | None:
-    fits = [(pos, name) for pos, name in context.full_names if key in _short_forms(name.split())
+    fits = [(pos, name) for pos, name in context.full_names if key in _name_forms(name)
             and (not initials or _initials_fit(initials, name))]
     if not fits:
         return None

@@ -178,6 +178,7 @@ FAMILY_FIRST_SURNAMES: frozenset[str] = frozenset(
 _NON_WORD = re.compile(r"[^\w]+")
 
 
+@lru_cache(maxsize=1 << 16)
 def fold_diacritics(text: str) -> str:
     """Remove combining marks: "Zürich" -> "Zurich"; for matching only."""
     decomposed = unicodedata.normalize("NFKD", text)

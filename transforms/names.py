@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from transforms.gazetteer import fold_diacritics
 
@@ -38,6 +39,9 @@ _ABBREV_JOIN = re.compile(r"\b([A-Z][a-z]{1,3}\.)(?=[A-Z][a-z])")
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _EDGE_JUNK = "\"'“”‘’«»„‚()[]{}<>,;:!?*•·–—-_/\\|"
 _KEEP_THE = frozenset({"the hague", "the gambia", "the bahamas"})
+# The name functions are pure and called on the same few thousand names over and over (every
+# mention against every full name of its article): memoised, bounded so a long run stays flat.
+_CACHE = 1 << 16
 
 
 def _strip_edges(name: str) -> str:
@@ -56,6 +60,7 @@ def _drop_titles(words: list[str]) -> list[str]:
     return words
 
 
+@lru_cache(maxsize=_CACHE)
 def normalise_name(name: str) -> str:
     """The canonical form of a name as written: idempotent, never raises.
 
@@ -88,6 +93,7 @@ def _normalise_once(name: str) -> str:
     return " ".join(words)
 
 
+@lru_cache(maxsize=_CACHE)
 def normalise_person_name(name: str) -> str:
     """`normalise_name`, then leading titles and roles dropped: idempotent, never raises."""
     current = normalise_name(name)
@@ -106,6 +112,7 @@ def drop_title_words(words: list[str]) -> int:
     return len(words) - len(kept)
 
 
+@lru_cache(maxsize=_CACHE)
 def to_name_key(name: str) -> str:
     """Matching key: normalised, case and diacritics folded, corporate suffix dropped."""
     text = fold_diacritics(normalise_name(name)).casefold().replace("’", "'")
