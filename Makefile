@@ -10,11 +10,13 @@ STAMP   = $(VENV)/.installed
 
 .PHONY: run test check eval bench lock server clean
 
+# --compile-bytecode: every process (the CLI, each pool worker) then starts from .pyc files instead of
+# compiling ~1,400 modules, about 2 s a start where bytecode is not written (PYTHONDONTWRITEBYTECODE).
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "newsdesk needs Python 3.11 or newer")'
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
-	$(BIN)/uv pip sync --quiet --python $(BIN)/python requirements.lock
+	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
 	@touch $(STAMP)
 

@@ -35,8 +35,9 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from multiprocessing import get_context
@@ -345,7 +346,7 @@ def prefect_env(home: Path) -> dict[str, str]:
 
 
 def bench_end_to_end(server: CorpusServer, count: int, bodies: Sequence[bytes], figures: Figures, work: Path,
-                     env: dict[str, str], run: int) -> None:
+                     env: dict[str, str], run: int, ephemeral_env: dict[str, str] | None = None) -> None:
     url = server.sized_sitemap_url(count)
     figures.add("load_average", os.getloadavg()[0])
     if run % 2:  # alternate the order: neighbours' load drifts over a run
@@ -355,6 +356,9 @@ def bench_end_to_end(server: CorpusServer, count: int, bodies: Sequence[bytes], 
     second = newsdesk_run(work / f"w2-{run}", url, 2, env)
     if not run % 2:
         single = newsdesk_run(work / f"w1-{run}", url, 1, env)
+    if ephemeral_env is not None:  # the same first run with Prefect's in-process API server
+        alone = newsdesk_run(work / f"w2-ephemeral-{run}", url, 2, ephemeral_env)
+        figures.add("e2e.w2.ephemeral", count / alone.wall_s)
     figures.add("load_average", os.getloadavg()[0])
     if first.articles < 0.9 * count:
         raise SystemExit(f"newsdesk run loaded only {first.articles} articles of {count}")
@@ -405,12 +409,15 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
          f"target >= {TARGETS['e2e']}"),
         ("e2e 2 cores (flow)", f"{articles} pages", num("e2e.w2.flow"), num("e2e.bare"), ratio("e2e.w2.flow", "e2e.bare"),
          "flow = runs.started_at..finished_at"),
+        ("e2e 2 cores (wall, in-process API)", f"{articles} pages", num("e2e.w2.ephemeral"), num("e2e.bare"),
+         ratio("e2e.w2.ephemeral", "e2e.bare"), "no server: Prefect's API starts inside the command"),
         ("2 cores / 1 core (wall)", "", num("e2e.w2.wall"), num("e2e.w1.wall"), ratio("e2e.w2.wall", "e2e.w1.wall"),
          f"target >= {TARGETS['scaling']}"),
         ("2 cores / 1 core (flow)", "", num("e2e.w2.flow"), num("e2e.w1.flow"), ratio("e2e.w2.flow", "e2e.w1.flow"), ""),
         ("second run / first (wall)", "unchanged", "", "", num("second.wall", ""), f"target <= {TARGETS['second']}"),
         ("second run / first (flow)", "unchanged", "", "", num("second.flow", ""), ""),
-        ("peak RSS, 2 workers", f"{articles} pages", num("rss.w2", " MiB"), "", "", "process tree, sampled 4/s"),
+        ("peak RSS, 2 workers", f"{articles} pages", num("rss.w2", " MiB"), "", "",
+         "the run's process tree, sampled 4/s (a running server not counted)"),
         ("peak RSS, 1 worker", f"{articles} pages", num("rss.w1", " MiB"), "", "", ""),
     ]
     if m("rss.5000") is not None:
@@ -427,19 +434,46 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
     return "\n".join(lines)
 
 
+@contextmanager
+def prefect_api(work: Path, mode: str) -> Iterator[tuple[dict[str, str], dict[str, str] | None]]:
+    """The environment of the measured runs and, with a server, of the one in-process-API run.
+
+    `server`: a `prefect server start` launched here (its start-up is not measured: a
+    scheduled deployment talks to a server that is already up); `ephemeral`: every run
+    starts Prefect's API inside the command, as a bare `newsdesk run` does.
+    """
+    env = prefect_env(work / "prefect-home")
+    if mode == "ephemeral":
+        yield env, None
+        return
+    from bench.startup import start_server
+
+    home = work / "prefect-server-home"
+    home.mkdir(parents=True, exist_ok=True)
+    process, url, _ = start_server(home)
+    try:
+        yield {**env, "PREFECT_API_URL": url}, env
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
 def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_end: bool = True,
-                  stages: bool = True) -> Figures:
+                  stages: bool = True, prefect: str = "server") -> Figures:
     import spacy
 
     figures = Figures()
     bare_nlp = spacy.load(MODEL) if stages else None
-    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp, prefect_api(Path(tmp), prefect) as (env, alone):
         work = Path(tmp)
-        env = prefect_env(work / "prefect-home")
         with serve_corpus(max(articles, MEMORY_ARTICLES if memory else 0)) as server:
             urls = server.urls[:articles]
-            if end_to_end:  # prepare Prefect's database once, outside the measured runs
-                newsdesk_run(work / "warm-up", server.sized_sitemap_url(3), 1, env)
+            if end_to_end:  # prepare Prefect's databases once, outside the measured runs
+                for warm_env in filter(None, (env, alone)):
+                    newsdesk_run(work / "warm-up", server.sized_sitemap_url(3), 1, warm_env)
             for run in range(runs):
                 if stages:
                     print(f"run {run + 1}/{runs}: stages", file=sys.stderr, flush=True)
@@ -455,7 +489,7 @@ def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_en
                     bodies = [got[u] for u in urls]
                 if end_to_end:
                     print(f"run {run + 1}/{runs}: end to end", file=sys.stderr, flush=True)
-                    bench_end_to_end(server, articles, bodies, figures, work, env, run)
+                    bench_end_to_end(server, articles, bodies, figures, work, env, run, alone if run == 0 else None)
                     if memory:
                         bench_memory(server, figures, work, env, run)
                 del bodies
@@ -468,12 +502,16 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--runs", type=int, default=3, help="repetitions; the table shows medians")
     parser.add_argument("--sample", type=int, default=200, help="pages for the extract/NLP/load stage figures")
     parser.add_argument("--memory", action="store_true", help=f"also a {MEMORY_ARTICLES}-article run for peak memory")
+    parser.add_argument("--prefect", choices=("server", "ephemeral"), default="server",
+                        help="measured runs talk to a Prefect server started here (default; one extra run shows "
+                             "the in-process API) or each starts Prefect's in-process API")
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--stages-only", action="store_true", help="skip the end-to-end runs")
     which.add_argument("--e2e-only", action="store_true", help="skip the per-stage figures")
     args = parser.parse_args(argv)
     sample = min(args.sample, args.articles)
-    figures = run_benchmark(args.articles, args.runs, sample, args.memory, not args.stages_only, not args.e2e_only)
+    figures = run_benchmark(args.articles, args.runs, sample, args.memory, not args.stages_only, not args.e2e_only,
+                            args.prefect)
     print(render(figures, args.articles, sample, args.runs))
     return 0
 

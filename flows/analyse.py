@@ -9,6 +9,7 @@ from __future__ import annotations
 import atexit
 import logging
 import multiprocessing
+import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
@@ -20,10 +21,11 @@ from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 
 log = logging.getLogger(__name__)
 _PIPELINES: dict[str, Any] = {}
-# Below this many items per worker, starting worker processes costs more than it saves.
-MIN_PER_WORKER = 8
-# Extraction is per document: small chunks keep both cores busy however uneven the pages are.
+# Extraction is per document: small chunks keep every core busy however uneven the pages are.
 EXTRACT_CHUNK = 4
+# Articles per NLP job. Bare family names are resolved against the full names of the job's
+# articles (and the warehouse's), so the chunking is fixed, never derived from the worker count.
+ANALYSE_CHUNK = 16
 
 
 @dataclass
@@ -107,6 +109,11 @@ def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[En
 
 
 _POOLS: dict[int, Executor] = {}
+_POOLS_LOCK = threading.Lock()  # batch tasks run in threads: two must not each start a pool
+# Without a pool the CPU stages run in the task's thread, and batch tasks overlap in threads (or
+# share a Dask worker process): one spaCy pipeline must never parse in two threads at once (it is
+# not thread-safe and can crash the process), and CPU-bound threads gain nothing under the GIL.
+_IN_PROCESS = threading.Lock()
 
 
 def _warm(model: str | None) -> None:
@@ -129,49 +136,44 @@ def get_pool(workers: int, model: str | None = None) -> Executor | None:
     if multiprocessing.current_process().daemon:
         log.warning("workers=%d ignored in a daemonic process (a Dask worker): working in-process", workers)
         return None
-    if workers not in _POOLS:
-        _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
-                                              initializer=_warm, initargs=(model,))
-        atexit.register(_POOLS[workers].shutdown)
-    return _POOLS[workers]
+    with _POOLS_LOCK:
+        if workers not in _POOLS:
+            _POOLS[workers] = ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                                                  initializer=_warm, initargs=(model,))
+            atexit.register(_POOLS[workers].shutdown)
+        return _POOLS[workers]
 
 
-def _split_by_length(articles: Sequence[Article], parts: int) -> list[list[Article]]:
-    """`parts` runs of consecutive articles (order kept) with about the same amount of text each.
-
-    NLP time is about proportional to text length and pages vary tenfold, so
-    equal counts leave one worker idle while the other finishes a long chunk.
-    """
-    total = sum(len(a.text) for a in articles) or 1
-    chunks: list[list[Article]] = [[] for _ in range(parts)]
-    done = 0
-    for article in articles:
-        index = min(parts - 1, done * parts // total)
-        chunks[index].append(article)
-        done += len(article.text)
-    return [chunk for chunk in chunks if chunk]
+def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
+    return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def extract_in_pool(pool: Executor | None, documents: Sequence[Document], workers: int) -> tuple[list[Article], list[Reject]]:
-    """Extract a batch, split over the pool's workers (order kept), or here when there is no pool."""
-    if pool is None or len(documents) < MIN_PER_WORKER * workers:
-        return extract_documents(documents)
+def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tuple[list[Article], list[Reject]]:
+    """Extract a batch in small chunks over the pool's workers (order kept), or here when there is no pool."""
+    if pool is None or not documents:
+        with _IN_PROCESS:
+            return extract_documents(documents)
     articles: list[Article] = []
     rejects: list[Reject] = []
-    chunks = [list(documents[i : i + EXTRACT_CHUNK]) for i in range(0, len(documents), EXTRACT_CHUNK)]
-    for got, lost in pool.map(extract_documents, chunks):
+    for got, lost in pool.map(extract_documents, _chunks(documents, EXTRACT_CHUNK)):
         articles += got
         rejects += lost
     return articles, rejects
 
 
-def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity],
-                    workers: int) -> Analysis:
-    """Split a batch over the pool's workers (in order), or run it here when there is no pool."""
-    if pool is None or len(articles) < MIN_PER_WORKER * workers:
-        return analyse_articles(articles, model, known)
-    chunks = _split_by_length(articles, workers)
+def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity]) -> Analysis:
+    """Analyse a batch in chunks of ANALYSE_CHUNK articles, over the pool's workers or one after another here.
+
+    The chunks are the same whatever the number of workers, so one worker and
+    eight give the same rows (names are resolved across the articles of a chunk).
+    """
+    chunks = _chunks(articles, ANALYSE_CHUNK)
     result = Analysis()
-    for part in pool.map(analyse_articles, chunks, [model] * len(chunks), [list(known)] * len(chunks)):
+    if pool is None:
+        with _IN_PROCESS:
+            for chunk in chunks:
+                result.extend(analyse_articles(chunk, model, known))
+        return result
+    for part in pool.map(analyse_articles, chunks, [model] * len(chunks), [known] * len(chunks)):
         result.extend(part)
     return result

@@ -26,11 +26,13 @@ import ipaddress
 import logging
 import random
 import socket
+import ssl
 import time
 import zlib
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from functools import lru_cache
 from datetime import UTC, datetime
 from email.utils import parsedate_to_datetime
 from pathlib import Path
@@ -151,6 +153,13 @@ class _Host:
         self.next_at = max(self.next_at, time.monotonic() + seconds)
 
 
+@lru_cache(maxsize=2)
+def _tls_context(http2: bool) -> ssl.SSLContext:
+    """One TLS context per process (per HTTP/2 setting, which the connection pool writes into it):
+    building one loads the CA bundle, tens of milliseconds that every batch would pay again."""
+    return httpx.create_ssl_context()
+
+
 class Fetcher:
     """One batch's HTTP machinery; use as `async with Fetcher(options, raw_root) as fetcher`."""
 
@@ -169,6 +178,7 @@ class Fetcher:
         limits = httpx.Limits(max_connections=self.options.concurrency, max_keepalive_connections=self.options.concurrency)
         self._client = httpx.AsyncClient(
             http2=self.options.http2,
+            verify=_tls_context(self.options.http2),
             limits=limits,
             timeout=httpx.Timeout(self.options.timeout_s),
             follow_redirects=False,
@@ -319,6 +329,7 @@ class Fetcher:
             except ValueError as exc:
                 raise _Failure("bad_redirect", f"{url}: redirect to an invalid URL {location!r}") from exc
         if status == 304 and validators is not None:
+            await response.aread()  # no body by definition: reading to its end keeps the connection reusable
             trace.etag = trace.etag or validators.etag
             trace.last_modified = trace.last_modified or validators.last_modified
             return Body(url, url, status, b"", "", None, validators.content_hash, not_modified=True)

@@ -20,6 +20,7 @@ from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import get_run_context
 from prefect.futures import PrefectFuture
+from prefect.utilities.annotations import opaque
 
 from flows import report
 from flows.analyse import Analysis, analyse_in_pool, extract_in_pool, get_pool
@@ -42,7 +43,10 @@ from warehouse.load import (
     query_validators,
 )
 
-IN_FLIGHT = 2  # batches being worked on at once: enough to overlap I/O with CPU, little memory
+# Batches being worked on at once (by default one more than the workers, so that one batch
+# fetches while the others keep every worker busy): overlaps I/O with CPU, little memory.
+def default_in_flight(workers: int) -> int:
+    return max(1, workers) + 1
 
 
 def _transient_only(task: Any, task_run: Any, state: Any) -> bool:
@@ -126,13 +130,15 @@ def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
 
 @task(cache_policy=NO_CACHE)
 def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
-    articles, rejects = extract_in_pool(get_pool(workers, model), inputs.documents, workers)
+    pool = get_pool(workers, model) if inputs.documents else None  # an unchanged batch starts no processes
+    articles, rejects = extract_in_pool(pool, inputs.documents)
     return Extraction(inputs, articles, rejects)
 
 
 @task(cache_policy=NO_CACHE)
 def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int) -> Analysis:
-    return analyse_in_pool(get_pool(workers, model), extraction.articles, model, known, workers)
+    pool = get_pool(workers, model) if extraction.articles else None
+    return analyse_in_pool(pool, extraction.articles, model, known)
 
 
 @task(cache_policy=NO_CACHE)
@@ -152,7 +158,7 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
-    tables = lake.read_run(fs, root, run["run_id"])
+    tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
     con = connect(Path(warehouse), lock_timeout_s)
     try:
         added, checks = load_run(con, run, tables)
@@ -199,7 +205,7 @@ def ingest_news(
     sources: list[dict[str, Any]] | None = None,
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
-    in_flight: int = IN_FLIGHT,
+    in_flight: int | None = None,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
@@ -245,11 +251,15 @@ def ingest_news(
                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis())]
     pending: list[PrefectFuture[report.BatchSummary]] = []
     done = 0
+    window = in_flight or default_in_flight(workers)
+    # Batches travel between tasks as `opaque` futures: Prefect waits for them but does not walk
+    # every article, mention and quote inside looking for nested futures (seconds per batch).
     for part, inputs in enumerate(batches(), start=1):
-        extraction = extract_batch.submit(inputs, workers, spacy_model)
-        analysis = analyse_batch.submit(extraction, spacy_model, known, workers)
-        pending.append(write_batch.submit(lake_url, storage, run_id, part, started_at, extraction, analysis))
-        while len(pending) >= max(1, in_flight):
+        extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
+        analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
+        pending.append(write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
+                                          opaque(analysis)))
+        while len(pending) >= max(1, window):
             summaries.append(pending.pop(0).result())
             done += summaries[-1].counts.get("documents", 0) + summaries[-1].counts.get("unchanged", 0)
             report.update_progress(progress, done, total)

@@ -1,6 +1,6 @@
 """The Parquet lake: one file set per run and table, written atomically.
 
-Layout: `<lake>/<table>/run_id=<run_id>/part-0.parquet`. The lake may be a
+Layout: `<lake>/<table>/run_id=<run_id>/part-00001.parquet`, one part per batch. The lake may be a
 local folder or an fsspec URL (`s3://bucket/prefix`); files are written under a
 temporary name and renamed, so a reader never sees half a file.
 """
@@ -13,7 +13,7 @@ import logging
 import os
 import time
 import uuid
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import asdict
 from datetime import datetime
 from typing import Any
@@ -33,6 +33,8 @@ TEMPORARY_PREFIX = "."  # parts being written: `.part-00001.<uuid>.tmp`, never r
 # A run missing from the warehouse is a crashed run only once its files stopped changing this long
 # (a second flow run may be writing its parts right now); see `remove_runs`.
 STALE_AFTER_S = 6 * 3600.0
+# A run is loaded a table at a time in pieces of about this size, never all at once.
+CHUNK_BYTES = 64 << 20
 
 
 def lake_filesystem(lake: str, storage_options: dict[str, Any] | None = None) -> tuple[Any, str]:
@@ -112,19 +114,36 @@ def _is_local(fs: Any) -> bool:
     return "file" in protocol or "local" in protocol
 
 
-def read_table(fs: Any, root: str, table: str, run_id: str) -> pa.Table:
-    """All parts of one table for a run (temporary files of an interrupted write are ignored)."""
-    schema = TABLES[table].arrow_schema
+def _part_paths(fs: Any, root: str, table: str, run_id: str) -> list[str]:
+    """A run's finished parts of one table, in order (temporary files of an interrupted write are ignored)."""
     folder = run_folder(root, table, run_id)
     if not fs.exists(folder):
-        return schema.empty_table()
-    parts = sorted(p for p in fs.ls(folder, detail=False)
-                   if p.rsplit("/", 1)[-1].startswith("part-") and p.endswith(".parquet"))
-    tables = []
-    for path in parts:
+        return []
+    return sorted(p for p in fs.ls(folder, detail=False)
+                  if p.rsplit("/", 1)[-1].startswith("part-") and p.endswith(".parquet"))
+
+
+def iter_table(fs: Any, root: str, table: str, run_id: str, max_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+    """One table of a run, in pieces of about `max_bytes` (whole parts, in order): memory stays flat
+    however large the run."""
+    schema = TABLES[table].arrow_schema
+    pending: list[pa.Table] = []
+    size = 0
+    for path in _part_paths(fs, root, table, run_id):
         with fs.open(path, "rb") as handle:
-            tables.append(pq.read_table(handle, schema=schema))
-    return pa.concat_tables(tables) if tables else schema.empty_table()
+            pending.append(pq.read_table(handle, schema=schema))
+        size += pending[-1].nbytes
+        if size >= max_bytes:
+            yield pa.concat_tables(pending)
+            pending, size = [], 0
+    if pending:
+        yield pa.concat_tables(pending)
+
+
+def read_table(fs: Any, root: str, table: str, run_id: str) -> pa.Table:
+    """All parts of one table for a run, in memory at once."""
+    pieces = list(iter_table(fs, root, table, run_id, max_bytes=1 << 62))
+    return pieces[0] if pieces else TABLES[table].arrow_schema.empty_table()
 
 
 def remove_runs(fs: Any, root: str, keep: Iterable[str], min_age_s: float = STALE_AFTER_S) -> list[str]:
@@ -257,3 +276,8 @@ def raw_hashes(documents: Sequence[Document]) -> dict[str, str]:
 def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:
     """Every table a run loads, from its parts (empty where the run wrote none)."""
     return {name: read_table(fs, root, name, run_id) for name in LOAD_ORDER}
+
+
+def stream_run(fs: Any, root: str, run_id: str, max_bytes: int = CHUNK_BYTES) -> dict[str, Iterator[pa.Table]]:
+    """Every table a run loads, each read lazily in pieces (`load_run` takes either form)."""
+    return {name: iter_table(fs, root, name, run_id, max_bytes) for name in LOAD_ORDER}

@@ -12,7 +12,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -207,16 +207,19 @@ def _validate(run_id: str, tables: Mapping[str, pa.Table]) -> None:
 def load_run(
     con: duckdb.DuckDBPyConnection,
     run: Mapping[str, Any],
-    tables: Mapping[str, pa.Table],
+    tables: Mapping[str, pa.Table | Iterable[pa.Table]],
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Merge one run's tables and its `runs` row in a single transaction.
 
-    Returns the rows added per table and the data checks (offending rows per check).
-    Loading a run that is already in the warehouse (a retry after a crash that
-    followed the COMMIT) adds nothing and returns that run's recorded checks.
+    Each table is an Arrow table or an iterable of pieces (`lake.stream_run`: a
+    large run is then never in memory at once; every piece is checked as it
+    comes, and a bad one rolls the whole run back). Returns the rows added per
+    table and the data checks (offending rows per check). Loading a run that is
+    already in the warehouse (a retry after a crash that followed the COMMIT)
+    adds nothing and returns that run's recorded checks.
     """
     run_id = str(run["run_id"])
-    _validate(run_id, tables)
+    _validate(run_id, {name: data for name, data in tables.items() if isinstance(data, pa.Table)})
     done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ?", [run_id])
     if done:
         log.info("run %s is already in the warehouse; nothing to load", run_id)
@@ -227,7 +230,11 @@ def load_run(
         before = query_counts(con)
         for table in LOAD_ORDER:
             if table in tables:
-                added[table] = _insert_new(con, table, tables[table])
+                data = tables[table]
+                added[table] = 0
+                for piece in [data] if isinstance(data, pa.Table) else data:
+                    _validate(run_id, {table: piece})
+                    added[table] += _insert_new(con, table, piece)
         run_row = dict(run)
         run_row.setdefault("status", "completed")
         cols = TABLES["runs"].column_names
@@ -258,7 +265,13 @@ def load_run(
 
 
 def query_known_entities(con: duckdb.DuckDBPyConnection) -> list[Entity]:
-    rows = run_sql(con, "SELECT entity_id, name, type FROM entities ORDER BY entity_id")
+    """The warehouse's full person names (what a bare family name in a new article may refer to).
+
+    Only multi-word persons: they are all that entity resolution looks up, and the list
+    travels to every NLP job of a run.
+    """
+    rows = run_sql(con, "SELECT entity_id, name, type FROM entities WHERE type = 'PERSON' AND contains(trim(name), ' ') "
+                        "ORDER BY entity_id")
     return [Entity(entity_id=r[0], name=r[1], type=r[2]) for r in rows]
 
 

@@ -190,7 +190,7 @@ def write_and_load(folder: Path, run_id: str, batches: list[Batch], started_at: 
         tables = lake.run_tables(run_id, started_at, b.articles, b.raw_hashes,
                                  Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches)
         lake.write_part(fs, root, run_id, part, tables)
-    tables = lake.read_run(fs, root, run_id)
+    tables = lake.stream_run(fs, root, run_id)  # read lazily inside load_run, as the flow does
     con = connect(folder / "w.duckdb", lock_timeout_s)
     try:
         run = {"run_id": run_id, "started_at": started_at, "status": "completed",
@@ -245,7 +245,7 @@ class Tracer:
         name = frame.f_code.co_name
         if not frame.f_code.co_filename.startswith(self.ours):
             return
-        if name in ("run_tables", "write_part", "read_run", "connect", "load_run", "remove_runs", "close"):
+        if name in ("run_tables", "write_part", "stream_run", "connect", "load_run", "remove_runs", "close"):
             self.phase = name
             if self.timed and self.timed[0] == name:
                 self.arm()

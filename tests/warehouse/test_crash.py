@@ -42,7 +42,7 @@ FIRST_AT = datetime(2025, 3, 1, 6, tzinfo=timezone.utc)
 SECOND_AT = datetime(2025, 3, 2, 6, tzinfo=timezone.utc)
 RERUN_AT = datetime(2025, 3, 2, 7, tzinfo=timezone.utc)
 # Kill points per phase of the child (see crash_child.Tracer): 23 in all, and 4 timed ones.
-POINTS = {"start": 1, "run_tables": 1, "write_part": 6, "read_run": 1, "connect": 2, "load_run": 1, "transaction": 5,
+POINTS = {"start": 1, "run_tables": 1, "write_part": 6, "stream_run": 1, "connect": 2, "load_run": 1, "transaction": 5,
           "commit": 2, "committed": 1, "remove_runs": 1, "close": 2}
 # Timer kills inside DuckDB's C++ (seconds after the statement starts).
 TIMED = ("COMMIT:0.0005", "COMMIT:0.002", "close:0.001", "close:0.01")

@@ -220,6 +220,39 @@ def test_rows_written_by_another_run_are_refused(tmp_path: Path, real: Batch) ->
     assert sum(query_counts(con).values()) == 0
 
 
+def test_a_run_streamed_in_pieces_loads_as_it_does_whole(tmp_path: Path, real: Batch) -> None:
+    """The flow loads a table at a time in pieces (lake.stream_run); three parts, one piece each."""
+    fs, root = lake.lake_filesystem(str(tmp_path / "lake"))
+    parts = [copy_batch(real, tag) for tag in ("a", "b", "a")]  # the third part repeats the first: loaded once
+    for number, part in enumerate(parts, start=1):
+        lake.write_part(fs, root, "run-1", number, lake.run_tables(
+            "run-1", AT, part.articles, part.raw_hashes, _Analysis(part.mentions, part.entities, part.quotes), [], []))
+    pieces = lake.stream_run(fs, root, "run-1", max_bytes=1)
+    whole = lake.read_run(fs, root, "run-1")
+    con = _open(tmp_path)
+    added, checks = load_run(con, {"run_id": "run-1", "started_at": AT}, pieces)
+    assert added["articles"] == 2 * len(real.articles) < whole["articles"].num_rows
+    assert added["mentions"] == 2 * len(real.mentions) and added["quotes"] == 2 * len(real.quotes)
+    assert not any(checks.values())
+    other = connect(tmp_path / "whole.duckdb", timeout_s=5)
+    assert load_run(other, {"run_id": "run-1", "started_at": AT}, whole)[0] == added
+    assert query_counts(other) == query_counts(con)
+
+
+def test_a_bad_piece_mid_way_rolls_the_whole_run_back(tmp_path: Path, real: Batch) -> None:
+    good = lake.run_tables("run-1", AT, real.articles, real.raw_hashes,
+                           _Analysis(real.mentions, real.entities, real.quotes), [], [])
+    mentions = good["mentions"].to_pylist()
+    mentions[0]["entity_id"] = None
+    bad = lake.to_arrow("mentions", mentions)
+    con = _open(tmp_path)
+    before = query_counts(con)
+    streamed = {**good, "mentions": iter([good["mentions"].slice(0, 5), bad])}
+    with pytest.raises(PermanentError, match="run-1: 1 mentions rows have no entity_id"):
+        load_run(con, {"run_id": "run-1", "started_at": AT}, streamed)
+    assert query_counts(con) == before
+
+
 @dataclasses.dataclass(frozen=True)
 class _Analysis:
     mentions: list[Mention]
