@@ -490,7 +490,7 @@ def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_en
                 if end_to_end:
                     print(f"run {run + 1}/{runs}: end to end", file=sys.stderr, flush=True)
                     bench_end_to_end(server, articles, bodies, figures, work, env, run, alone if run == 0 else None)
-                    if memory:
+                    if memory and run == runs - 1:  # once: 5,000 articles take a quarter of an hour
                         bench_memory(server, figures, work, env, run)
                 del bodies
     return figures
