@@ -18,9 +18,10 @@ from typing import Any
 
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
-from prefect.context import get_run_context
+from prefect.context import FlowRunContext, get_run_context
 from prefect.futures import PrefectFuture
-from prefect.utilities.annotations import opaque
+from prefect.utilities.annotations import opaque as prefect_opaque
+from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
 from flows.analyse import Analysis, analyse_in_pool, extract_in_pool, get_pool
@@ -254,6 +255,12 @@ def ingest_news(
     window = in_flight or default_in_flight(workers)
     # Batches travel between tasks as `opaque` futures: Prefect waits for them but does not walk
     # every article, mention and quote inside looking for nested futures (seconds per batch).
+    # prefect-dask hands the annotation to the task as a plain tuple, so on Dask they go as they are.
+    runner = FlowRunContext.get().task_runner  # type: ignore[union-attr]
+
+    def opaque(value: Any) -> Any:
+        return prefect_opaque(value) if isinstance(runner, ThreadPoolTaskRunner) else value
+
     for part, inputs in enumerate(batches(), start=1):
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
         analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
