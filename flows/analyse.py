@@ -144,7 +144,7 @@ def get_pool(workers: int, model: str | None = None) -> Executor | None:
         return _POOLS[workers]
 
 
-def _chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
+def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
@@ -155,7 +155,7 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
             return extract_documents(documents)
     articles: list[Article] = []
     rejects: list[Reject] = []
-    for got, lost in pool.map(extract_documents, _chunks(documents, EXTRACT_CHUNK)):
+    for got, lost in pool.map(extract_documents, chunks(documents, EXTRACT_CHUNK)):
         articles += got
         rejects += lost
     return articles, rejects
@@ -167,13 +167,13 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: s
     The chunks are the same whatever the number of workers, so one worker and
     eight give the same rows (names are resolved across the articles of a chunk).
     """
-    chunks = _chunks(articles, ANALYSE_CHUNK)
+    parts = chunks(articles, ANALYSE_CHUNK)
     result = Analysis()
     if pool is None:
         with _IN_PROCESS:
-            for chunk in chunks:
+            for chunk in parts:
                 result.extend(analyse_articles(chunk, model, known))
         return result
-    for part in pool.map(analyse_articles, chunks, [model] * len(chunks), [known] * len(chunks)):
+    for part in pool.map(analyse_articles, parts, [model] * len(parts), [known] * len(parts)):
         result.extend(part)
     return result

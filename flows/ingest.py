@@ -24,7 +24,7 @@ from prefect.utilities.annotations import opaque as prefect_opaque
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
-from flows.analyse import Analysis, analyse_in_pool, extract_in_pool, get_pool
+from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover
@@ -173,11 +173,6 @@ def _new_run_id(now: datetime) -> str:
     return f"{now.strftime('%Y%m%dT%H%M%SZ')}-{secrets.token_hex(3)}"
 
 
-def _chunks(items: Sequence[Any], size: int) -> Iterator[list[Any]]:
-    for i in range(0, len(items), size):
-        yield list(items[i : i + size])
-
-
 def _only(keys: Iterator[str], mapping: dict[str, Any]) -> dict[str, Any]:
     """The entries of `mapping` a batch needs: task parameters are copied to every task (and over
     the network on Dask), so a batch gets its own URLs' hashes and validators, not the warehouse's."""
@@ -235,14 +230,14 @@ def ingest_news(
                 len(paths), len(items), len(configs), len(raw_rows))
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
-        for chunk in _chunks(paths, batch_size):
+        for chunk in chunks(paths, batch_size):
             mine = _only((p.relative_to(seeds).as_posix() for p in chunk), loaded)
             yield read_batch.submit(seeds, chunk, mine, force)
-        for chunk in _chunks(items, batch_size):
+        for chunk in chunks(items, batch_size):
             urls = [item.url for item in chunk]
             yield fetch_batch_task.submit(chunk, options, raw, _only(iter(urls), validators), _only(iter(urls), loaded),
                                           force)
-        for chunk in _chunks(raw_rows, batch_size):
+        for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
 
     total = len(paths) + len(items) + len(raw_rows)

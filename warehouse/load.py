@@ -232,8 +232,10 @@ def load_run(
             if table in tables:
                 data = tables[table]
                 added[table] = 0
-                for piece in [data] if isinstance(data, pa.Table) else data:
-                    _validate(run_id, {table: piece})
+                whole = isinstance(data, pa.Table)  # whole tables were validated before the transaction
+                for piece in [data] if whole else data:
+                    if not whole:
+                        _validate(run_id, {table: piece})
                     added[table] += _insert_new(con, table, piece)
         run_row = dict(run)
         run_row.setdefault("status", "completed")
