@@ -393,6 +393,10 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
         value = m(name)
         return "-" if value is None else f"{value:.3g}{unit}"
 
+    def mib(name: str) -> str:
+        value = m(name)
+        return "-" if value is None else f"{value:.0f} MiB"
+
     rows = [
         ("fetch", f"{articles} pages", num("fetch.newsdesk"), num("fetch.bare"), ratio("fetch.newsdesk", "fetch.bare"), ""),
         ("extract", f"{sample} pages", num("extract.newsdesk"), num("extract.bare"),
@@ -416,12 +420,12 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
         ("2 cores / 1 core (flow)", "", num("e2e.w2.flow"), num("e2e.w1.flow"), ratio("e2e.w2.flow", "e2e.w1.flow"), ""),
         ("second run / first (wall)", "unchanged", "", "", num("second.wall", ""), f"target <= {TARGETS['second']}"),
         ("second run / first (flow)", "unchanged", "", "", num("second.flow", ""), ""),
-        ("peak RSS, 2 workers", f"{articles} pages", num("rss.w2", " MiB"), "", "",
+        ("peak RSS, 2 workers", f"{articles} pages", mib("rss.w2"), "", "",
          "the run's process tree, sampled 4/s (a running server not counted)"),
-        ("peak RSS, 1 worker", f"{articles} pages", num("rss.w1", " MiB"), "", "", ""),
+        ("peak RSS, 1 worker", f"{articles} pages", mib("rss.w1"), "", "", ""),
     ]
     if m("rss.5000") is not None:
-        rows.append(("peak RSS, 2 workers", f"{MEMORY_ARTICLES} pages", num("rss.5000", " MiB"), num("rss.w2", " MiB"),
+        rows.append(("peak RSS, 2 workers", f"{MEMORY_ARTICLES} pages", mib("rss.5000"), mib("rss.w2"),
                      ratio("rss.5000", "rss.w2"), f"growth target <= {1 + TARGETS['memory']:.2f}"))
         rows.append(("e2e 2 cores (wall)", f"{MEMORY_ARTICLES} pages", num("e2e.5000.wall"), "", "", ""))
     head = ("stage", "input", "newsdesk", "bare", "ratio", "note")

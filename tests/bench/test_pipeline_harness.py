@@ -75,6 +75,7 @@ def test_harness_smoke_run_prints_one_table(capsys: pytest.CaptureFixture[str]) 
     for stage in ("fetch", "extract", "entities", "quotes", "load", "e2e 2 cores (wall)", "2 cores / 1 core (wall)",
                   "second run / first (wall)", "peak RSS, 2 workers"):
         assert stage in rows, table
-        assert re.search(r"\d+\.\d+", rows[stage]), f"no figure for {stage}:\n{table}"
+        figure = r"\d+ MiB" if stage.startswith("peak RSS") else r"\d+\.\d+"
+        assert re.search(figure, rows[stage]), f"no figure for {stage}:\n{table}"
     second = float(re.findall(r"\d+\.\d+", rows["second run / first (flow)"])[0])
     assert 0 < second < 1, table  # the unchanged corpus is re-fetched with 304s, not re-processed
