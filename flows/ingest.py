@@ -107,8 +107,8 @@ def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: boo
 
 @task(cache_policy=NO_CACHE)
 def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
-                     loaded: dict[str, str], force: bool) -> Inputs:
-    got: FetchBatch = fetch_batch(items, options, Path(raw), previous)
+                     loaded: dict[str, str], force: bool, session: str) -> Inputs:
+    got: FetchBatch = fetch_batch(items, options, Path(raw), previous, session)
     fresh, unchanged = select_changed(got.documents, loaded, force)
     not_modified = sum(1 for f in got.fetches if f.not_modified)
     return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified)
@@ -236,12 +236,12 @@ def ingest_news(
         for chunk in chunks(items, batch_size):
             urls = [item.url for item in chunk]
             yield fetch_batch_task.submit(chunk, options, raw, _only(iter(urls), validators), _only(iter(urls), loaded),
-                                          force)
+                                          force, run_id)  # the run's batches share connections and politeness
         for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
 
     total = len(paths) + len(items) + len(raw_rows)
-    progress = report.start_progress(total)
+    progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     summaries = [write_batch(lake_url, storage, run_id, 0, started_at,
                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis())]
@@ -264,7 +264,7 @@ def ingest_news(
         while len(pending) >= max(1, window):
             summaries.append(pending.pop(0).result())
             done += summaries[-1].counts.get("documents", 0) + summaries[-1].counts.get("unchanged", 0)
-            report.update_progress(progress, done, total)
+            progress.update(done)
     summaries += [future.result() for future in pending]
     merged = report.merge(summaries)
     logger.info("run %s: %s", run_id, merged.counts)
@@ -274,7 +274,7 @@ def ingest_news(
                           "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
-    report.update_progress(progress, total, total)
+    progress.update(total)
     result = report.summary(run_id, merged, added, totals, checks)
     report.publish(result)
     return result

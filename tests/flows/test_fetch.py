@@ -11,6 +11,7 @@ import gzip
 import threading
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 
@@ -18,6 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+import flows.fetch as fetch_module
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from transforms.models import Fetch, Validators, WorkItem
 from warehouse.raw import read_raw
@@ -340,3 +342,39 @@ def test_crawl_delay_spaces_requests_to_a_host(web: HTTPServer, tmp_path: Path) 
     assert len(batch.documents) == 4 and not batch.rejects
     gaps = [b - a for a, b in zip(starts, starts[1:])]
     assert min(gaps) >= 0.25, gaps
+
+
+def _side_by_side(web: HTTPServer, tmp_path: Path, session: str | None, **options: object) -> tuple[int, list[FetchBatch]]:
+    """Two batches of three pages each, fetched at once from two threads (as a flow's batch tasks are)."""
+    starts: list[float] = []
+    peak = [0]
+    handler = _tracking_handler(starts, peak)
+    for n in range(6):
+        web.expect_request(f"/p{n}").respond_with_handler(handler)  # type: ignore[arg-type]
+    web.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
+    chosen = replace(OPTIONS, **options)  # type: ignore[arg-type]
+    halves = [[item(web, f"/p{n}") for n in range(k, k + 3)] for k in (0, 3)]
+    with ThreadPoolExecutor(2) as pool:
+        batches = list(pool.map(lambda half: fetch_batch(half, chosen, tmp_path, session=session), halves))
+    return peak[0], batches
+
+
+@pytest.mark.parametrize("session", [None, "run-1"])
+def test_batches_of_one_session_share_politeness_and_robots(web: HTTPServer, tmp_path: Path, session: str | None) -> None:
+    peak, batches = _side_by_side(web, tmp_path, session, per_host_concurrency=1)
+    assert sum(len(b.documents) for b in batches) == 6 and not any(b.rejects for b in batches)
+    robots = [r.path for r, _ in web.log].count("/robots.txt")
+    if session is None:  # each batch is polite on its own, not together
+        assert (peak, robots) == (2, 2)
+    else:
+        assert (peak, robots) == (1, 1)
+
+
+def test_an_idle_session_is_closed_and_starts_afresh(web: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fetch_module, "SESSION_IDLE_S", 0.05)
+    web.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
+    fetch_batch([item(web, "/good")], OPTIONS, tmp_path, session="run-2")
+    fetch_batch([item(web, "/good")], OPTIONS, tmp_path, session="run-2")  # within the idle time: robots.txt cached
+    time.sleep(0.5)
+    fetch_batch([item(web, "/good")], OPTIONS, tmp_path, session="run-2")
+    assert [r.path for r, _ in web.log].count("/robots.txt") == 2
