@@ -196,8 +196,9 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     result = flow(**params)
     counts = result["counts"]
     print(f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
-          f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged, "
-          f"{counts.get('rejected', 0)} rejected)")
+          f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged: "
+          f"{counts.get('not_modified', 0)} answered 304, {counts.get('not_requested', 0)} not requested as their "
+          f"sitemap <lastmod> is older; {counts.get('rejected', 0)} rejected)")
     print("rows added (total in warehouse):")
     for table, total in result["totals"].items():
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")

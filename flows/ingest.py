@@ -29,6 +29,7 @@ from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover
 from transforms.documents import select_changed
+from transforms.feeds import unchanged_since_fetched
 from transforms.errors import TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
@@ -68,7 +69,8 @@ class Inputs:
     documents: list[Document] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
     fetches: list[Fetch] = field(default_factory=list)
-    unchanged: int = 0
+    unchanged: int = 0  # documents already loaded, 304s and URLs not requested
+    not_requested: int = 0  # sitemap URLs whose <lastmod> is before our last fetch
 
 
 @dataclass
@@ -108,10 +110,14 @@ def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: boo
 @task(cache_policy=NO_CACHE)
 def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
                      loaded: dict[str, str], force: bool, session: str) -> Inputs:
-    got: FetchBatch = fetch_batch(items, options, Path(raw), previous, session)
+    wanted, skipped = (items, []) if force else unchanged_since_fetched(items, previous)
+    if skipped:
+        get_run_logger().info("%d of %d URLs not requested: their sitemap <lastmod> is before our last fetch",
+                              len(skipped), len(items))
+    got: FetchBatch = fetch_batch(wanted, options, Path(raw), previous, session) if wanted else FetchBatch()
     fresh, unchanged = select_changed(got.documents, loaded, force)
     not_modified = sum(1 for f in got.fetches if f.not_modified)
-    return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified)
+    return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified + len(skipped), len(skipped))
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
@@ -152,7 +158,7 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
     tables = lake.run_tables(run_id, started_at, extraction.articles, raw, analysis, rejects, inputs.fetches)
     lake.write_part(fs, root, run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, extraction.articles, analysis, rejects,
-                                inputs.fetches)
+                                inputs.fetches, inputs.not_requested)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)

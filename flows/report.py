@@ -65,11 +65,12 @@ class BatchSummary:
 
 
 def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], analysis: Analysis,
-                  rejects: Sequence[Reject], fetches: Sequence[Fetch]) -> BatchSummary:
+                  rejects: Sequence[Reject], fetches: Sequence[Fetch], not_requested: int = 0) -> BatchSummary:
+    """The batch's counts; `unchanged` includes the `not_modified` (304) and `not_requested` (sitemap lastmod) URLs."""
     counts: Counter[str] = Counter(documents=documents, unchanged=unchanged, articles=len(articles),
                                    mentions=len(analysis.mentions), quotes=len(analysis.quotes),
                                    rejected=len(rejects), fetches=len(fetches),
-                                   not_modified=sum(1 for f in fetches if f.not_modified))
+                                   not_modified=sum(1 for f in fetches if f.not_modified), not_requested=not_requested)
     failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
     speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
     return BatchSummary(counts, list(rejects), {e.name for e in analysis.entities}, speakers, failures)

@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any, Literal
@@ -53,6 +54,9 @@ class SourceConfig(BaseModel):
     deny: tuple[str, ...] = ()  # regexes searched in the URL; any match drops it
     group: str | None = None
     max_sitemaps: int = Field(default=50, ge=1)  # child sitemaps read from an index
+    # A sitemap URL whose <lastmod> is before our last fetch of its content is not requested again;
+    # false for a site whose <lastmod> cannot be trusted (every URL is then re-requested, conditionally).
+    trust_lastmod: bool = True
 
     @field_validator("since", mode="before")
     @classmethod
@@ -111,6 +115,8 @@ async def discover_async(
         kept = select_items(
             source_items, since=source.since, allow=source.allow, deny=source.deny, max_items=source.max_items, seen=seen
         )
+        if not source.trust_lastmod:
+            kept = [replace(item, modified_by=None) for item in kept]
         seen.update(item.url for item in kept)
         items.extend(kept)
         fetches.extend(source_fetches)

@@ -21,9 +21,9 @@ import json
 import re
 import time
 import zlib
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
@@ -32,7 +32,7 @@ from charset_normalizer import from_bytes
 from courlan import normalize_url
 from lxml import etree
 
-from transforms.models import Reject, WorkItem
+from transforms.models import Reject, Validators, WorkItem
 
 STAGE = "discover"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -172,9 +172,10 @@ class _Context:
     discovered_at: str
     group: str | None
 
-    def item(self, link: str, published_at: str | None, title: str | None) -> WorkItem:
+    def item(self, link: str, published_at: str | None, title: str | None, modified_by: str | None = None) -> WorkItem:
         return WorkItem(
-            normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title, self.group
+            normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title, self.group,
+            modified_by,
         )
 
 
@@ -230,7 +231,8 @@ def _parse_sitemap(root: etree._Element, ctx: _Context) -> Parsed:
         loc = _child_text(entry, "loc")
         if loc is None:
             continue
-        published = to_iso_utc(_child_text(entry, "lastmod"))
+        lastmod = _child_text(entry, "lastmod")
+        published = to_iso_utc(lastmod)
         title = None
         for child in entry:
             if _local(child) == "news":
@@ -241,7 +243,7 @@ def _parse_sitemap(root: etree._Element, ctx: _Context) -> Parsed:
             if is_index or _local(entry) == "sitemap":
                 children.append(ChildSitemap(normalise_url(loc, ctx.url), published))
             else:
-                items.append(ctx.item(loc, published, title))
+                items.append(ctx.item(loc, published, title, lastmod_bound(lastmod)))
         except UrlError as exc:
             rejects.append(Reject(loc, STAGE, exc.reason, str(exc)))
     fmt = "sitemap_index" if is_index else ("news_sitemap" if news else "sitemap")
@@ -333,6 +335,34 @@ def parse_datetime(value: str | None) -> datetime | None:
         except (TypeError, ValueError, IndexError):
             return None
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+
+
+def lastmod_bound(value: str | None) -> str | None:
+    """A sitemap <lastmod> as the moment the page is unchanged since, ISO 8601 UTC.
+
+    A W3C date alone ("2024-06-01") may hide a change later that day, so it stands for
+    the end of the day; a datetime without a zone is read as UTC.
+    """
+    if value is None or _W3C_PARTIAL.match(value.strip()):  # a year or a month alone says too little
+        return None
+    moment = parse_datetime(value)
+    if moment is None:
+        return None
+    if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
+        moment += timedelta(days=1)
+    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
+
+def unchanged_since_fetched(items: Sequence[WorkItem], previous: Mapping[str, Validators]) -> tuple[list[WorkItem], list[WorkItem]]:
+    """The items to fetch, and those whose sitemap <lastmod> is before the fetch that got their content."""
+    fetch: list[WorkItem] = []
+    skip: list[WorkItem] = []
+    for item in items:
+        known = previous.get(item.url)
+        modified = parse_datetime(item.modified_by)
+        fetched = parse_datetime(known.fetched_at) if known is not None else None
+        (skip if modified is not None and fetched is not None and modified <= fetched else fetch).append(item)
+    return fetch, skip
 
 
 def to_iso_utc(value: str | None) -> str | None:

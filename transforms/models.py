@@ -141,6 +141,9 @@ class WorkItem:
     published_at: str | None = None  # ISO 8601 UTC, from the feed or sitemap entry
     title: str | None = None  # as given by the feed entry
     group: str | None = None  # the source's group, if configured
+    # The sitemap's <lastmod>: the page has not changed since (a date alone means the end of that day).
+    # None when the source gives none or is configured not to be trusted on it (trust_lastmod = false).
+    modified_by: str | None = None
 
 
 @dataclass(frozen=True)
@@ -150,6 +153,7 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
+    fetched_at: str | None = None  # when that content was fetched (ISO 8601 UTC)
 
 
 @dataclass(frozen=True)

@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
@@ -286,14 +286,19 @@ def query_loaded_raw(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
 
 
 def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
-    """url -> ETag/Last-Modified/content hash of its newest successful fetch (for conditional GET)."""
+    """url -> ETag/Last-Modified/content hash/time of its newest successful fetch (for conditional GET,
+    and to skip a URL whose sitemap <lastmod> is older than that fetch)."""
     rows = con.execute(
-        """SELECT url, etag, last_modified, content_hash FROM (
+        """SELECT url, etag, last_modified, content_hash, fetched_at FROM (
                SELECT *, row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC) AS rn
                FROM fetches WHERE status = 200 AND content_hash IS NOT NULL)
            WHERE rn = 1"""
     ).fetchall()
-    return {r[0]: {"etag": r[1], "last_modified": r[2], "content_hash": r[3]} for r in rows}
+    return {r[0]: {"etag": r[1], "last_modified": r[2], "content_hash": r[3], "fetched_at": _iso_utc(r[4])} for r in rows}
+
+
+def _iso_utc(moment: datetime | None) -> str | None:
+    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment is not None else None
 
 
 def query_run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:

@@ -3,16 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from pytest_httpserver import HTTPServer
-from werkzeug import Request, Response
 
 from tests.conftest import count_rows
 from tests.conftest import query_warehouse as _query
+from tests.flows.conftest import cli_fetch_env, etag_pages
 
 WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
 PAGES = {"/news/space-review": WEB / "thespacereview-3834.html", "/news/jpost": WEB / "jpost-608399.html"}
@@ -30,28 +29,16 @@ def _rss(server: HTTPServer) -> str:
 
 
 @pytest.fixture(scope="module")
-def site() -> Iterator[dict[str, Any]]:
-    server = HTTPServer(host="127.0.0.1", port=0, threaded=True)
-    server.start()
+def site(server: HTTPServer) -> dict[str, Any]:
     log: dict[str, list[int]] = {}
-
-    def page(request: Request) -> Response:
-        etag = f'"{request.path}-v1"'
-        if request.headers.get("If-None-Match") == etag:
-            log.setdefault(request.path, []).append(304)
-            return Response(status=304)
-        log.setdefault(request.path, []).append(200)
-        return Response(PAGES[request.path].read_bytes(), headers={"ETag": etag}, content_type="text/html; charset=utf-8")
-
     server.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
     server.expect_request("/feed.xml").respond_with_data(_rss(server), content_type="application/rss+xml")
+    handler = etag_pages(PAGES, log)
     for path in PAGES:
-        server.expect_request(path).respond_with_handler(page)
+        server.expect_request(path).respond_with_handler(handler)
     server.expect_request("/news/broken").respond_with_data("down", status=503)
     server.expect_request("/news/report.pdf").respond_with_data(b"%PDF-1.4 fake", content_type="application/pdf")
-    yield {"server": server, "log": log}
-    server.clear()
-    server.stop()
+    return {"server": server, "log": log}
 
 
 @pytest.fixture(scope="module")
@@ -60,12 +47,9 @@ def runs(prefect_harness: None, site: dict[str, Any], tmp_path_factory: pytest.T
 
     root = tmp_path_factory.mktemp("web")
     warehouse = root / "w.duckdb"
-    mp = pytest.MonkeyPatch()
-    mp.setenv("NEWSDESK_FETCH", json.dumps(FAST))
-    mp.setenv("NEWSDESK_RAW", str(root / "raw"))
     args = ["run", "--no-seeds", "--feed", site["server"].url_for("/feed.xml"), "--allow-private",
             "--warehouse", str(warehouse), "--lake", str(root / "lake"), "--workers", "1"]
-    try:
+    with cli_fetch_env(root, FAST):
         codes = (main(args), main(args))
         before = _counts(warehouse)
         requests = len(site["server"].log)
@@ -74,8 +58,6 @@ def runs(prefect_harness: None, site: dict[str, Any], tmp_path_factory: pytest.T
                                "--seeds", str(root / "no-seeds"), "--workers", "1"])
         after = _counts(warehouse)
         requests_during_reextract = len(site["server"].log) - requests
-    finally:
-        mp.undo()
     return {"warehouse": warehouse, "codes": codes, "raw": root / "raw", "reextract": (reextract_code, before, after,
                                                                                      requests_during_reextract)}
 

@@ -180,3 +180,12 @@ since = 2024-06-01T12:00:00+02:00
 def test_bad_source_config_says_what_is_wrong(fields: dict[str, object], message: str) -> None:
     with pytest.raises(ValidationError, match=message):
         SourceConfig.model_validate(fields)
+
+
+def test_lastmod_is_dropped_for_a_site_that_is_not_trusted_on_it(web: HTTPServer) -> None:
+    trusted, _, _ = discover([source(name="ledger", kind="sitemap", url=web.url_for("/sitemap.xml"))], OPTIONS)
+    untrusted, _, _ = discover([source(name="ledger", kind="sitemap", url=web.url_for("/sitemap.xml"), trust_lastmod=False)],
+                               OPTIONS)
+    assert [i.url for i in trusted] == [i.url for i in untrusted]
+    assert sum(i.modified_by is not None for i in trusted) == 3
+    assert all(i.modified_by is None for i in untrusted)

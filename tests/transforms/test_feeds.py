@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from transforms.feeds import (
     Parsed,
     UrlError,
+    lastmod_bound,
     normalise_url,
     parse_content_type,
     parse_datetime,
@@ -20,7 +21,9 @@ from transforms.feeds import (
     select_items,
     sniff_charset,
     sniff_media_type,
+    unchanged_since_fetched,
 )
+from transforms.models import Validators, WorkItem
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
@@ -92,6 +95,36 @@ def test_sitemap_plain_and_gzipped_give_the_same_items() -> None:
     assert plain.items == zipped.items
     assert len(plain.items) == 4
     assert plain.items[0].published_at == "2024-06-12T00:00:00Z" and plain.items[3].published_at is None
+
+
+def test_sitemap_items_carry_lastmod_as_an_upper_bound() -> None:
+    items = parse("sitemap.xml").items
+    assert [i.modified_by for i in items] == ["2024-06-13T00:00:00Z", "2024-06-10T21:00:00Z", "2024-05-26T00:00:00Z", None]
+
+
+@pytest.mark.parametrize(("lastmod", "bound"), [
+    ("2024-06-12", "2024-06-13T00:00:00Z"),  # a day alone: the change may come late that day
+    ("2024-06-12T08:30:00+02:00", "2024-06-12T06:30:00Z"),
+    ("2024-06-12T08:30:00", "2024-06-12T08:30:00Z"),
+    ("2024-06", None), ("2024", None), ("yesterday", None), (None, None), ("", None),
+])
+def test_lastmod_bound(lastmod: str | None, bound: str | None) -> None:
+    assert lastmod_bound(lastmod) == bound
+
+
+def test_only_urls_changed_since_their_last_fetch_are_requested() -> None:
+    def item(path: str, modified_by: str | None) -> WorkItem:
+        return WorkItem(f"https://example.org/{path}", "s", "sitemap", NOW, modified_by=modified_by)
+
+    items = [item("old", "2024-06-13T00:00:00Z"), item("same-moment", "2024-06-20T10:00:00Z"),
+             item("changed", "2024-06-21T00:00:00Z"), item("no-lastmod", None), item("never-fetched", "2024-01-01T00:00:00Z"),
+             item("fetch-time-unknown", "2024-01-01T00:00:00Z")]
+    fetched = Validators(etag='"x"', fetched_at="2024-06-20T10:00:00Z")
+    previous = {f"https://example.org/{p}": fetched for p in ("old", "same-moment", "changed", "no-lastmod")}
+    previous["https://example.org/fetch-time-unknown"] = Validators(etag='"x"')
+    fetch, skip = unchanged_since_fetched(items, previous)
+    assert [i.url.rsplit("/", 1)[1] for i in skip] == ["old", "same-moment"]
+    assert [i.url.rsplit("/", 1)[1] for i in fetch] == ["changed", "no-lastmod", "never-fetched", "fetch-time-unknown"]
 
 
 def test_sitemap_index_lists_child_sitemaps_with_lastmod() -> None:
