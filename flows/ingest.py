@@ -19,7 +19,7 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, get_run_context
-from prefect.futures import PrefectFuture
+from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import opaque as prefect_opaque
 from prefect.task_runners import ThreadPoolTaskRunner
 
@@ -249,9 +249,9 @@ def ingest_news(
     total = len(paths) + len(items) + len(raw_rows)
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
-    summaries = [write_batch(lake_url, storage, run_id, 0, started_at,
-                             Extraction(Inputs([], early_rejects, early_fetches)), Analysis())]
-    pending: list[PrefectFuture[report.BatchSummary]] = []
+    by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
+                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis())}
+    pending: dict[PrefectFuture[report.BatchSummary], int] = {}  # a batch's last task -> its part
     done = 0
     window = in_flight or default_in_flight(workers)
     # Batches travel between tasks as `opaque` futures: Prefect waits for them but does not walk
@@ -265,14 +265,19 @@ def ingest_news(
     for part, inputs in enumerate(batches(), start=1):
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
         analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
-        pending.append(write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
-                                          opaque(analysis)))
+        pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
+                                   opaque(analysis))] = part
         while len(pending) >= max(1, window):
-            summaries.append(pending.pop(0).result())
-            done += summaries[-1].counts.get("documents", 0) + summaries[-1].counts.get("unchanged", 0)
+            # The next batch starts when any batch ends, not the oldest: batches vary tenfold in
+            # work, and waiting for the oldest left the pool without work while it finished.
+            completed = as_completed(list(pending))
+            finished = next(completed)
+            completed.close()
+            summary = by_part[pending.pop(finished)] = finished.result()
+            done += summary.counts.get("documents", 0) + summary.counts.get("unchanged", 0)
             progress.update(done)
-    summaries += [future.result() for future in pending]
-    merged = report.merge(summaries)
+    by_part.update({part: future.result() for future, part in pending.items()})
+    merged = report.merge([by_part[part] for part in sorted(by_part)])
     logger.info("run %s: %s", run_id, merged.counts)
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
