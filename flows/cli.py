@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
     run.add_argument("--batch-size", type=int, help="articles per task batch")
-    run.add_argument("--force", action="store_true", help="re-process inputs even when unchanged")
+    run.add_argument("--force", action="store_true", help="re-process inputs even when unchanged (web pages are fetched again in full)")
     run.add_argument("--dask-address", help="run the flow's tasks on this Dask scheduler (tcp://host:8786)")
     run.add_argument("--feed", action="append", default=[], metavar="URL", help="an RSS/Atom/JSON feed to ingest (repeatable)")
     run.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a sitemap or sitemap index (repeatable)")

@@ -241,7 +241,9 @@ def ingest_news(
             yield read_batch.submit(seeds, chunk, mine, force)
         for chunk in chunks(items, batch_size):
             urls = [item.url for item in chunk]
-            yield fetch_batch_task.submit(chunk, options, raw, _only(iter(urls), validators), _only(iter(urls), loaded),
+            # --force asks for every body again: no validators, so no 304s and no lastmod skips
+            previous = {} if force else _only(iter(urls), validators)
+            yield fetch_batch_task.submit(chunk, options, raw, previous, _only(iter(urls), loaded),
                                           force, run_id)  # the run's batches share connections and politeness
         for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
