@@ -46,7 +46,7 @@ import httpx
 from protego import Protego
 
 from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, sniff_charset, sniff_media_type
-from transforms.models import Document, Fetch, Reject, Validators, WorkItem
+from transforms.models import Document, Fetch, Reject, Validators, WorkItem, iso_utc
 from warehouse.raw import write_raw
 
 log = logging.getLogger(__name__)
@@ -201,7 +201,7 @@ class Fetcher:
         fetches: list[Fetch] = []
         attempts = self.options.retries + 1
         for attempt in range(1, attempts + 1):
-            fetched_at = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+            fetched_at = iso_utc(datetime.now(UTC))
             fetch_id = hashlib.sha256(f"{url}\n{attempt}\n{fetched_at}\n{random.random()}".encode()).hexdigest()[:32]
             trace = _Trace(final_url=url)
             clock = time.monotonic()

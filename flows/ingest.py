@@ -110,7 +110,7 @@ def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: boo
 @task(cache_policy=NO_CACHE)
 def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
                      loaded: dict[str, str], force: bool, session: str) -> Inputs:
-    wanted, skipped = (items, []) if force else unchanged_since_fetched(items, previous)
+    wanted, skipped = unchanged_since_fetched(items, previous)  # under --force, previous is empty
     if skipped:
         get_run_logger().info("%d of %d URLs not requested: their sitemap <lastmod> is before our last fetch",
                               len(skipped), len(items))

@@ -32,7 +32,7 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator, model_valida
 
 from flows.fetch import Fetcher, FetchOptions, run_sync
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
-from transforms.models import Fetch, Reject, WorkItem
+from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
 STAGE = "discover"
 MAX_SITEMAP_DEPTH = 3
@@ -125,7 +125,7 @@ async def discover_async(
 
 
 async def _discover_source(source: SourceConfig, fetcher: Fetcher) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
-    now = datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    now = iso_utc(datetime.now(UTC))
     items: list[WorkItem] = []
     fetches: list[Fetch] = []
     rejects: list[Reject] = []

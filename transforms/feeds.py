@@ -32,7 +32,7 @@ from charset_normalizer import from_bytes
 from courlan import normalize_url
 from lxml import etree
 
-from transforms.models import Reject, Validators, WorkItem
+from transforms.models import Reject, Validators, WorkItem, iso_utc
 
 STAGE = "discover"
 GZIP_MAGIC = b"\x1f\x8b"
@@ -316,7 +316,7 @@ def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
 
 
 def _struct_to_iso(stamp: time.struct_time) -> str:
-    return datetime.fromtimestamp(calendar.timegm(stamp), UTC).isoformat().replace("+00:00", "Z")
+    return iso_utc(datetime.fromtimestamp(calendar.timegm(stamp), UTC))
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -350,7 +350,7 @@ def lastmod_bound(value: str | None) -> str | None:
         return None
     if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
         moment += timedelta(days=1)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+    return iso_utc(moment)
 
 
 def unchanged_since_fetched(items: Sequence[WorkItem], previous: Mapping[str, Validators]) -> tuple[list[WorkItem], list[WorkItem]]:
@@ -367,7 +367,7 @@ def unchanged_since_fetched(items: Sequence[WorkItem], previous: Mapping[str, Va
 
 def to_iso_utc(value: str | None) -> str | None:
     moment = parse_datetime(value)
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z") if moment else None
+    return iso_utc(moment) if moment else None
 
 
 # --- a source's options -----------------------------------------------------

@@ -13,7 +13,7 @@ import random
 import re
 import time
 from collections.abc import Iterable, Mapping
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import PermanentError, TransientError
-from transforms.models import Entity
+from transforms.models import Entity, iso_utc
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
 
 log = logging.getLogger(__name__)
@@ -294,11 +294,9 @@ def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]
                FROM fetches WHERE status = 200 AND content_hash IS NOT NULL)
            WHERE rn = 1"""
     ).fetchall()
-    return {r[0]: {"etag": r[1], "last_modified": r[2], "content_hash": r[3], "fetched_at": _iso_utc(r[4])} for r in rows}
-
-
-def _iso_utc(moment: datetime | None) -> str | None:
-    return moment.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if moment is not None else None
+    return {url: {"etag": etag, "last_modified": modified, "content_hash": content_hash,
+                  "fetched_at": iso_utc(fetched_at) if fetched_at else None}
+            for url, etag, modified, content_hash, fetched_at in rows}
 
 
 def query_run_ids(con: duckdb.DuckDBPyConnection) -> list[str]:
