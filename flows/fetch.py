@@ -660,7 +660,7 @@ def _fetch_loop() -> asyncio.AbstractEventLoop:
 
     Every batch's fetching runs on it, whichever thread submitted the batch: batch tasks
     running side by side in a thread pool would otherwise each run an event loop of their
-    own and fight over the GIL (three batches of conditional GETs took 1.6 times as long
+    own and fight over the GIL (three batches of conditional GETs took 1.4-1.6 times as long
     in three loops as in one).
     """
     global _LOOP
