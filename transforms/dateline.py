@@ -93,9 +93,9 @@ def _reading_order(root: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
                 yield element.tail, parent
             continue
         stack.append((element, True))
-        tag = element.tag
-        if not isinstance(tag, str) or tag in _NO_TEXT or "caption" in (element.get("class") or ""):
+        if _hidden(element):
             continue
+        tag = element.tag
         if tag in {"h1", "h2"}:
             yield "<h>", element
         elif tag == "time" and element.get("datetime"):
@@ -105,14 +105,34 @@ def _reading_order(root: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:
         stack.extend((child, False) for child in reversed(element))
 
 
-def _headline_index(runs: list[tuple[str, HtmlElement]], headline: str) -> int | None:
+def _hidden(element: Any) -> bool:
+    """An element whose text (and its children's) the reader does not see as page text."""
+    tag = element.tag
+    return not isinstance(tag, str) or tag in _NO_TEXT or "caption" in (element.get("class") or "")
+
+
+def _in_reading_order(element: HtmlElement, root: HtmlElement) -> bool:
+    """Whether `_reading_order(root)` reaches `element` (no hidden element on the way down)."""
+    node: HtmlElement | None = element
+    while node is not None:
+        if _hidden(node):
+            return False
+        if node is root:
+            return True
+        node = node.getparent()
+    return True
+
+
+def _headline_element(root: HtmlElement, headline: str) -> HtmlElement | None:
+    """The first visible <h1> showing the headline, else the first such <h2>."""
     words = " ".join(re.findall(r"\w+", headline.lower()))
     for level in ("h1", "h2"):
-        for index, (text, element) in enumerate(runs):
-            if text == "<h>" and element.tag == level:
-                shown = " ".join(re.findall(r"\w+", element.text_content().lower()))
-                if shown and (shown == words or len(shown) > 15 and (shown in words or words in shown)):
-                    return index
+        for element in root.iter(level):
+            if not _in_reading_order(element, root):
+                continue
+            shown = " ".join(re.findall(r"\w+", element.text_content().lower()))
+            if shown and (shown == words or len(shown) > 15 and (shown in words or words in shown)):
+                return element
     return None
 
 
@@ -187,16 +207,22 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
     otherwise the first day shown. A <time datetime> counts where its text shows no full date.
     """
     body = tree.find(".//body")
-    runs = list(_reading_order(body if body is not None else tree))
-    index = _headline_index(runs, headline)
-    if index is None:
+    root = body if body is not None else tree
+    heading = _headline_element(root, headline)
+    if heading is None:
         return Dateline()
-    headline_parts = set(runs[index][1].iter())
+    runs = _reading_order(root)  # walked only as far as the dateline: not the whole body
+    preceding: list[tuple[str, HtmlElement]] = []
+    for text, element in runs:
+        if text == "<h>" and element is heading:
+            break
+        preceding.append((text, element))
+    headline_parts = set(heading.iter())
     following: list[_ShownDay] = []
     texts: list[str] = []
     previous = ""
     seen = 0
-    for text, element in runs[index + 1 :]:
+    for text, element in runs:  # on from the headline
         if element in headline_parts and text != "<h>":
             continue
         if text == "<time>":
@@ -217,7 +243,7 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
     candidates = following
     if not candidates:
         kicker: deque[str] = deque()
-        for text, _element in reversed(runs[:index]):
+        for text, _element in reversed(preceding):
             if text == "<h>" or sum(len(t) for t in kicker) > before:
                 break
             if text != "<time>" and text.strip():

@@ -27,7 +27,8 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
 from transforms.dateline import parse_dateline, parse_url_day
-from transforms.metadata import PageMetadata, Sourced, normalise_authors, normalise_date, parse_metadata
+from transforms.metadata import (PageMetadata, Sourced, TrafilaturaMetadata, normalise_authors, normalise_date,
+                                 parse_metadata)
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
 from transforms.pages import MIN_ARTICLE_CHARS, classify_page
 from transforms.text import Piece, join_pieces, normalise_line, normalise_text
@@ -149,7 +150,7 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, focus: str) -> Trafilat
     result = bare_extraction(
         tree,
         url=url,
-        with_metadata=focus == "balanced",
+        with_metadata=False,  # TrafilaturaMetadata finds the fields we use, when we use them
         include_comments=False,
         include_tables=True,
         include_formatting=False,
@@ -245,7 +246,7 @@ def _title_matches(h1: str, ref: str) -> bool:
     return (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.5
 
 
-def _pick_title(meta: PageMetadata, first: TrafilaturaDocument | None, url: str | None) -> Sourced | None:
+def _pick_title(meta: PageMetadata, first: TrafilaturaMetadata | None, url: str | None) -> Sourced | None:
     """The headline: an <h1> confirmed by a declared title, else the declarations, site name removed."""
     refs = [t.value for t in meta.titles]
     if first is not None and first.title:
@@ -276,7 +277,7 @@ def _pick_title(meta: PageMetadata, first: TrafilaturaDocument | None, url: str 
     return meta.title
 
 
-def _pick_authors(meta: PageMetadata, first: TrafilaturaDocument | None,
+def _pick_authors(meta: PageMetadata, first: TrafilaturaMetadata | None,
                   byline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """The declared authors, completed by the byline under the headline where they are cut
     short ("Todd" declared, "By Todd Bates" shown); else the byline; else trafilatura's guess."""
@@ -296,7 +297,7 @@ def _pick_authors(meta: PageMetadata, first: TrafilaturaDocument | None,
     return (), None
 
 
-def _pick_published(meta: PageMetadata, first: TrafilaturaDocument | None, dateline: str | None,
+def _pick_published(meta: PageMetadata, first: TrafilaturaMetadata | None, dateline: str | None,
                     url: str | None) -> Sourced | None:
     """The publication day as the page states it, in the publisher's own time zone.
 
@@ -347,9 +348,10 @@ def extract_html(document: Document) -> Extracted:
 
     meta = parse_metadata(tree, document.url)
     first = _run_trafilatura(tree, document.url, "balanced")
+    guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
-    title = _pick_title(meta, first, document.url or (meta.canonical_url.value if meta.canonical_url else None))
-    titles = [t for t in (title.value if title else None, *meta.h1s[:2], first.title if first else None) if t]
+    title = _pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url else None))
+    titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]
     pieces = _drop_headline(pieces, titles)
     pieces, trimmed = _trim_edges(pieces)
     if trimmed:
@@ -368,10 +370,10 @@ def extract_html(document: Document) -> Extracted:
     text, blocks = join_pieces([Piece("headline", normalise_line(headline)), *pieces])
 
     dateline = parse_dateline(tree, headline)
-    authors, authors_source = _pick_authors(meta, first, dateline.authors)
+    authors, authors_source = _pick_authors(meta, guess, dateline.authors)
     if authors_source is not None:
         provenance.append(("authors", authors_source))
-    published = _pick_published(meta, first, dateline.day,
+    published = _pick_published(meta, guess, dateline.day,
                                 document.url or (meta.canonical_url.value if meta.canonical_url else None))
 
     def sourced(name: str, value: Sourced | None) -> str | None:
@@ -381,8 +383,8 @@ def extract_html(document: Document) -> Extracted:
         return value.value
 
     site = meta.site_name
-    if site is None and first is not None and first.sitename:
-        site = Sourced(normalise_line(first.sitename), "trafilatura")
+    if site is None and guess is not None and guess.sitename:
+        site = Sourced(normalise_line(guess.sitename), "trafilatura")
     canonical = sourced("canonical_url", meta.canonical_url)
     article_id = seed_id or to_article_id(canonical or document.url or document.uri)
     return Extracted(

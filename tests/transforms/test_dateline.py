@@ -102,3 +102,16 @@ def test_dateline_byline_names(byline: str, expected: tuple[str, ...]) -> None:
     page = DATELINE_PAGE.format(kicker="Business", dateline="", paragraph="The operator was fined. " * 20)
     page = page.replace('<p class="byline">By <a href="/tom">Tom Price</a></p>', byline)
     assert parse_dateline(_tree(page), "Ferry operator fined over safety lapses").authors == expected
+
+
+def test_the_headline_is_the_first_visible_h1_else_an_h2() -> None:
+    dated = "<p>{}</p>"
+    headline = "Ferry operator fined over safety lapses"
+    hidden_first = (f"<html><body><figure><h1>{headline}</h1>{dated.format('May 1, 2020')}</figure>"
+                    f"<h1>{headline}</h1>{dated.format('Updated May 6, 2024')}<p>{'Text. ' * 80}</p></body></html>")
+    assert parse_shown_date(_tree(hidden_first), headline) == "2024-05-06"
+    h1_after_h2 = (f"<html><body><h2>{headline}</h2>{dated.format('May 1, 2020')}<p>{'Text. ' * 80}</p>"
+                   f"<h1>{headline}</h1>{dated.format('May 6, 2024')}</body></html>")
+    assert parse_shown_date(_tree(h1_after_h2), headline) == "2024-05-06"
+    only_h2 = f"<html><body><h2>{headline}</h2>{dated.format('May 1, 2020')}</body></html>"
+    assert parse_shown_date(_tree(only_h2), headline) == "2020-05-01"

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from transforms.metadata import normalise_authors, normalise_date, parse_json_ld, parse_metadata
+from transforms.metadata import TrafilaturaMetadata, normalise_authors, normalise_date, parse_json_ld, parse_metadata
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 
@@ -133,3 +133,18 @@ def test_normalisers_never_raise(raw: str) -> None:
     assert all(name == name.strip() and name for name in names)
     assert normalise_authors(list(names)) == names  # idempotent
     normalise_date(raw)
+
+
+@pytest.mark.parametrize("url", ["https://courier.example/business/ferry-fine", None])
+def test_trafilatura_metadata_is_what_extract_metadata_finds(url: str | None) -> None:
+    """Each field found on its own (only when asked) equals trafilatura's whole-page metadata."""
+    from trafilatura.metadata import extract_metadata
+
+    pages = [PAGE] + [gzip.decompress(p.read_bytes()).decode() if p.suffix == ".gz" else p.read_text()
+                      for p in sorted(FIXTURES.glob("*.htm*"))]
+    for page in pages:
+        tree = lxml_html.fromstring(page)
+        whole = extract_metadata(tree, url)
+        lazy = TrafilaturaMetadata(tree, url)
+        assert (lazy.title, lazy.author, lazy.date, lazy.sitename) == (
+            whole.title, whole.author, whole.date, whole.sitename)
