@@ -246,11 +246,11 @@ def _title_matches(h1: str, ref: str) -> bool:
     return (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.5
 
 
-def _pick_title(meta: PageMetadata, first: TrafilaturaMetadata | None, url: str | None) -> Sourced | None:
+def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str | None) -> Sourced | None:
     """The headline: an <h1> confirmed by a declared title, else the declarations, site name removed."""
     refs = [t.value for t in meta.titles]
-    if first is not None and first.title:
-        refs.append(first.title)
+    if guess is not None and guess.title:
+        refs.append(guess.title)
     site_words = _site_words(meta, url)
     declared = [t for t in meta.titles if t.source != "html"]
     for page_title in (t.value for t in meta.titles if t.source == "html"):
@@ -272,12 +272,12 @@ def _pick_title(meta: PageMetadata, first: TrafilaturaMetadata | None, url: str 
         value = _strip_site_suffix(candidate.value, site_words)
         if value and not _site_like(value, site_words):
             return Sourced(value, candidate.source)
-    if first is not None and first.title:
-        return Sourced(_strip_site_suffix(normalise_line(first.title), site_words), "trafilatura")
+    if guess is not None and guess.title:
+        return Sourced(_strip_site_suffix(normalise_line(guess.title), site_words), "trafilatura")
     return meta.title
 
 
-def _pick_authors(meta: PageMetadata, first: TrafilaturaMetadata | None,
+def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
                   byline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """The declared authors, completed by the byline under the headline where they are cut
     short ("Todd" declared, "By Todd Bates" shown); else the byline; else trafilatura's guess."""
@@ -291,13 +291,13 @@ def _pick_authors(meta: PageMetadata, first: TrafilaturaMetadata | None,
     if byline:
         return byline, "html"
     site_words = _site_words(meta, None)
-    if first is not None and first.author and (names := normalise_authors(first.author.split(";"))):
+    if guess is not None and guess.author and (names := normalise_authors(guess.author.split(";"))):
         names = tuple(n for n in names if not _site_like(n, site_words))
         return names, "trafilatura" if names else None
     return (), None
 
 
-def _pick_published(meta: PageMetadata, first: TrafilaturaMetadata | None, dateline: str | None,
+def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: str | None,
                     url: str | None) -> Sourced | None:
     """The publication day as the page states it, in the publisher's own time zone.
 
@@ -318,7 +318,7 @@ def _pick_published(meta: PageMetadata, first: TrafilaturaMetadata | None, datel
         return declared if declared is not None and declared_day == dateline else Sourced(dateline, "html")
     if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
         return Sourced(url_day, "url")
-    shown = normalise_date(first.date) if first is not None and first.date else None
+    shown = normalise_date(guess.date) if guess is not None and guess.date else None
     if declared is not None and (shown is None or declared_day == shown[:10]):
         return declared
     return Sourced(shown, "trafilatura") if shown else declared
@@ -348,6 +348,7 @@ def extract_html(document: Document) -> Extracted:
 
     meta = parse_metadata(tree, document.url)
     first = _run_trafilatura(tree, document.url, "balanced")
+    # trafilatura's metadata guesses, as bare_extraction(with_metadata=True) would give them with the body
     guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
     title = _pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url else None))
