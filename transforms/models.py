@@ -12,10 +12,10 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 
-
 def iso_utc(moment: datetime) -> str:
     """An aware datetime as ISO 8601 UTC with a `Z`, the form every timestamp field here uses."""
     return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
+
 
 @dataclass(frozen=True)
 class Document:
