@@ -10,8 +10,8 @@ Used by the warehouse tests in two ways:
 - as a script: `python crash_child.py <dir> <run_id> <mode> [arg]` runs
   `write_and_load` on `<dir>/batches.pkl` into `<dir>/w.duckdb` and `<dir>/lake`.
   `mode` is `count` (run to the end and write `<dir>/events.json`: one entry per
-  traced event with its phase), `kill` with `<phase>:<n>` (SIGKILL at the n-th event
-  of that phase),
+  traced event with its phase), `kill` with `<phase>|<event>|<n>` (SIGKILL at the n-th
+  occurrence of that event within that phase),
   or `timed` with `<sql>:<seconds>` or `close:<seconds>` (SIGKILL from a timer that
   starts when that statement or the connection's close begins, so the kill lands
   inside DuckDB's own C++ code: the WAL write of COMMIT, the checkpoint of close),
@@ -220,26 +220,30 @@ def _watched() -> tuple[str, ...]:
 class Tracer:
     """Counts events in the watched files, per phase; SIGKILLs this process at event `target`.
 
-    Numbers count within a phase (`transaction:12` is the 12th event since BEGIN),
-    so that a few events more or less in an earlier phase (pyarrow's reader calls
-    back into Python from its threads) do not move the kill.
+    A kill target is the n-th occurrence of one event (file, function, line, kind) within
+    a phase, so that a few events more or less elsewhere (pyarrow's reader calls back into
+    Python from whichever thread reads, the main one included) do not move the kill.
     """
 
-    def __init__(self, target: tuple[str, int] | None, timed: tuple[str, float] | None) -> None:
+    def __init__(self, target: tuple[str, str, int] | None, timed: tuple[str, float] | None) -> None:
         self.target, self.timed = target, timed
         self.phase = "start"
         self.counts: dict[str, int] = {}
+        self.seen = 0  # occurrences of the target event within its phase
         self.events: list[tuple[str, str]] = []
         self.watched = _watched()
         self.ours = (self.watched[0], self.watched[-1])
 
     def tick(self, frame: FrameType, what: str) -> None:
-        count = self.counts[self.phase] = self.counts.get(self.phase, 0) + 1
         if self.target is None:
             code = frame.f_code
             self.events.append((self.phase, f"{Path(code.co_filename).name}:{code.co_name}:{frame.f_lineno}:{what}"))
-        elif count == self.target[1] and self.phase == self.target[0]:
-            os.kill(os.getpid(), signal.SIGKILL)
+        elif self.phase == self.target[0]:
+            code = frame.f_code
+            if f"{Path(code.co_filename).name}:{code.co_name}:{frame.f_lineno}:{what}" == self.target[1]:
+                self.seen += 1
+                if self.seen == self.target[2]:
+                    os.kill(os.getpid(), signal.SIGKILL)
 
     def on_call(self, frame: FrameType) -> None:
         name = frame.f_code.co_name
@@ -300,8 +304,11 @@ def main(argv: list[str]) -> int:
     if mode == "timed":
         what, _, seconds = argv[4].rpartition(":")
         timed = (what, float(seconds))
-    phase, _, number = argv[4].rpartition(":") if mode == "kill" else ("", "", "")
-    tracer = Tracer((phase, int(number)) if mode == "kill" else None, timed)
+    target = None
+    if mode == "kill":  # <phase>|<event>|<n>: the n-th occurrence of that event within that phase
+        phase, event, number = argv[4].split("|")
+        target = (phase, event, int(number))
+    tracer = Tracer(target, timed)
     gc.disable()  # a collection runs finalizers at moments that vary: event numbers must not
     sys.setprofile(tracer.profile)
     sys.settrace(tracer.trace)

@@ -71,9 +71,9 @@ def _child(folder: Path, mode: str, arg: str | None = None) -> subprocess.Comple
 
 
 def _target(events: list[tuple[str, str]], number: int) -> str:
-    """`<phase>:<n>` for the 1-based event `number`: the child counts within phases."""
-    phase = events[number - 1][0]
-    return f"{phase}:{sum(1 for p, _ in events[:number] if p == phase)}"
+    """`<phase>|<event>|<n>` for the 1-based event `number`: its occurrence within its phase."""
+    phase, where = events[number - 1]
+    return f"{phase}|{where}|{sum(1 for e in events[:number] if e == (phase, where))}"
 
 
 def _counts(folder: Path) -> dict[str, int]:
