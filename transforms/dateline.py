@@ -34,8 +34,9 @@ _MONTHS = {name: number for number, name in enumerate(
 _PUBLISHED_CUE = re.compile(r"\b(?:published|posted|written|created|originally|first)\b", re.I)
 _UPDATED_CUE = re.compile(r"\b(?:updated|modified|edited|revised|reviewed)\b", re.I)
 _URL_DAY = re.compile(r"/((?:19|20)\d{2})(?:[/_-](\d{1,2})[/_-](\d{1,2})|(\d{2})(\d{2}))(?=[/_.-]|$)")
-_BY_NAME = re.compile(r"^(?:(?:posted|written|published|story|words|text)\b.*?\s)?by[:\s]+([^\W\d_].{2,})$", re.I)
-_BY_ALONE = re.compile(r"(?:^|[\s|])by:?$", re.I)
+_BY_NAME = re.compile(r"^(?:(?i:posted|written|published|story|words|text)\b.*?\s)?(?i:by)[:\s]+([^\W\d_].{2,})$"
+                      r"|^(?:Von|VON|von|Par|PAR|par|Por|POR|por|Door|Av|Af|Od)[:\s]+([^\W\d_a-z].{2,79})$")
+_BY_ALONE = re.compile(r"(?:^|[\s|])(?:by|von|par|por|door|av|af|od):?$", re.I)
 _BY_END = re.compile(r"\s*(?:\||•|·|—|–|\bon\b|\bat\b|\d|\bupdated\b|\bpublished\b|\bposted\b).*$", re.I)
 _NO_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "button", "select", "option", "figure",
                       "figcaption", "nav", "aside", "form"})
@@ -172,7 +173,7 @@ def _byline_names(runs: list[str]) -> tuple[str, ...]:
     run, or the next run and those joined to it by "," "and" or "&"."""
     for index, run in enumerate(runs):
         if match := _BY_NAME.search(run):
-            return normalise_authors(_BY_END.sub("", match.group(1)))
+            return normalise_authors(_BY_END.sub("", match.group(1) or match.group(2)))
         if not _BY_ALONE.search(run):
             continue
         names: list[str] = []

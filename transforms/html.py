@@ -286,15 +286,16 @@ def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
             shown.lower() == name.lower() or shown.lower().startswith(name.lower() + " ")
             for shown, name in zip(byline, declared)):
         return byline, "html"
-    if declared:
+    if declared and not meta.authors_are_outlet:
         return declared, meta.authors_source or "meta"
-    if byline:
+    if byline:  # people named under the headline, where the declarations credit only the outlet or nobody
         return byline, "html"
     site_words = _site_words(meta, None)
     if guess is not None and guess.author and (names := normalise_authors(guess.author.split(";"))):
         names = tuple(n for n in names if not _site_like(n, site_words))
-        return names, "trafilatura" if names else None
-    return (), None
+        if names:
+            return names, "trafilatura"
+    return declared, (meta.authors_source or "meta") if declared else None
 
 
 def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: str | None,
