@@ -145,6 +145,7 @@ def _cue(before: str) -> str | None:
 class _ShownDay:
     day: str
     cue: str | None  # "published", "updated" or None
+    markup: bool = False  # read from a <time datetime> whose text shows no full date
 
 
 def _shown_days(text: str, previous: str) -> list[_ShownDay]:
@@ -166,6 +167,7 @@ class Dateline:
 
     day: str | None = None
     authors: tuple[str, ...] = ()
+    day_in_markup: bool = False  # the day comes from a <time datetime> only, not from text the reader sees
 
 
 def _byline_names(runs: list[str]) -> tuple[str, ...]:
@@ -228,7 +230,7 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
             continue
         if text == "<time>":
             if not parse_shown_days(element.text_content()) and (day := normalise_date(element.get("datetime", ""))):
-                following.append(_ShownDay(day[:10], _cue(previous[-40:])))
+                following.append(_ShownDay(day[:10], _cue(previous[-40:]), markup=True))
             continue
         if text == "<h>":
             if element.tag == "h1":
@@ -251,7 +253,8 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
                 kicker.appendleft(" ".join(text.split()))
         candidates = [d for run in kicker for d in _shown_days(run, "")]
     published = [d for d in candidates if d.cue == "published"]
-    return Dateline((published or candidates)[0].day if candidates else None, _byline_names(texts))
+    chosen = (published or candidates)[0] if candidates else None
+    return Dateline(chosen.day if chosen else None, _byline_names(texts), chosen.markup if chosen else False)
 
 
 def parse_shown_date(tree: HtmlElement, headline: str) -> str | None:

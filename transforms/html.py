@@ -26,7 +26,7 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
-from transforms.dateline import parse_dateline, parse_url_day
+from transforms.dateline import Dateline, parse_dateline, parse_url_day
 from transforms.metadata import (PageMetadata, Sourced, TrafilaturaMetadata, normalise_authors, normalise_date,
                                  parse_metadata)
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
@@ -56,7 +56,7 @@ class PageError(ValueError):
 
 
 def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a page: BOM, HTTP charset, <meta charset>, UTF-8, then detection."""
+    """Decode a page: BOM, the bytes when they are valid UTF-8, HTTP charset, <meta charset>, then detection."""
     if not body.strip():
         raise PageError("empty", "the page is empty")
     if body.startswith(b"\xef\xbb\xbf"):
@@ -65,6 +65,11 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
         return body.decode("utf-16", errors="replace")
     if b"\x00" in body[:4096] or body.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04")):
         raise PageError("not_html", "binary content (PDF, image or archive), not an HTML page")
+    if not body.isascii():
+        try:  # bytes that are valid UTF-8 are UTF-8, whatever the page declares (pages saved as UTF-8 keep
+            return body.decode("utf-8")  # their old <meta charset>; legacy text is almost never valid UTF-8)
+        except UnicodeDecodeError:
+            pass
     declared = _META_CHARSET.search(body[:4096])
     for name in (charset, declared.group(1).decode("ascii", "ignore") if declared else None, "utf-8"):
         if name:
@@ -298,7 +303,7 @@ def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
     return declared, (meta.authors_source or "meta") if declared else None
 
 
-def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: str | None,
+def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: Dateline,
                     url: str | None) -> Sourced | None:
     """The publication day as the page states it, in the publisher's own time zone.
 
@@ -308,21 +313,41 @@ def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, datel
     or a UTC timestamp that falls on the next day); the URL's day when the declared UTC
     timestamp is one day off it; the declared timestamp unless trafilatura (htmldate) finds
     another day on the page. A declared value is kept when it agrees on the day, as it
-    carries the time and the zone.
+    carries the time and the zone. A <time datetime> stamp by the headline whose day is the
+    declared modification day, not the declared publication day, is the update time: it never
+    replaces the declared publication date (a day written out for the reader still does). A
+    shown day one day off a declared local time (a UTC offset other than zero) is another event
+    (the print edition, an update): the declared day is already the publisher's local day.
     """
     declared = meta.published_at
     declared_day = declared.value[:10] if declared is not None else None
+    updated_day = meta.modified_at.value[:10] if meta.modified_at is not None else None
     url_day = parse_url_day(url)
+
+    shown_day = dateline.day
+    if dateline.day_in_markup and declared_day is not None and shown_day not in {None, declared_day} \
+            and shown_day == updated_day:
+        shown_day = None
     if declared is not None and declared_day == url_day:
         return declared
-    if dateline is not None:
-        return declared if declared is not None and declared_day == dateline else Sourced(dateline, "html")
+    local = declared is not None and _local_time(declared.value)
+    if shown_day is not None and declared_day is not None and local and _days_apart(shown_day, declared_day) == 1:
+        shown_day = None  # a local time declared with its offset has no time-zone shift to correct
+    if shown_day is not None:
+        return declared if declared is not None and declared_day == shown_day else Sourced(shown_day, "html")
     if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
         return Sourced(url_day, "url")
     shown = normalise_date(guess.date) if guess is not None and guess.date else None
-    if declared is not None and (shown is None or declared_day == shown[:10]):
+    if declared is not None and (shown is None or declared_day == shown[:10]
+                                 or local and declared_day is not None and _days_apart(shown, declared_day) == 1):
         return declared
     return Sourced(shown, "trafilatura") if shown else declared
+
+
+def _local_time(value: str) -> bool:
+    """A timestamp with a time of day and a UTC offset other than zero (the publisher's local time)."""
+    match = re.search(r"T\d{2}:\d{2}.*([+-])(\d{2}):(\d{2})$", value)
+    return match is not None and match.group(2, 3) != ("00", "00")
 
 
 def _days_apart(a: str, b: str) -> int:
@@ -375,7 +400,7 @@ def extract_html(document: Document) -> Extracted:
     authors, authors_source = _pick_authors(meta, guess, dateline.authors)
     if authors_source is not None:
         provenance.append(("authors", authors_source))
-    published = _pick_published(meta, guess, dateline.day,
+    published = _pick_published(meta, guess, dateline,
                                 document.url or (meta.canonical_url.value if meta.canonical_url else None))
 
     def sourced(name: str, value: Sourced | None) -> str | None:
