@@ -242,6 +242,16 @@ def _contained(inner: str, outer: str) -> bool:
     return bool(a) and a != b and f" {a} " in f" {b} " and len(a.split()) >= 3
 
 
+def _kicker_of(declared: str, h1: str) -> bool:
+    """The declared title is the <h1> headline with its kicker in front ("Kicker: Headline"):
+    the page shows the two apart (or the kicker without its colon), the declaration as one line."""
+    a, b = _tokens(declared), _tokens(h1)
+    if not b or a == b and declared != h1:
+        return bool(b)
+    match = re.match(r"^(.{2,80}?)\s*(?::|\s/|\s[–—-]|\|)\s+(.+)$", declared)
+    return match is not None and _tokens(match.group(2)) == b and len(_tokens(match.group(1))) <= 6
+
+
 def _title_matches(h1: str, ref: str) -> bool:
     a, b = " ".join(_tokens(h1)), " ".join(_tokens(ref))
     if not a or not b:
@@ -267,7 +277,7 @@ def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str 
     for h1 in h1s:
         for ref in declared:  # an <h1> with a kicker or standfirst around the declared headline
             stripped = _strip_site_suffix(ref.value, site_words)
-            if _contained(stripped, h1):
+            if _contained(stripped, h1) or _kicker_of(stripped, h1):
                 return Sourced(stripped, ref.source)
         if any(_title_matches(h1, ref) for ref in refs):
             return Sourced(h1, "html")
@@ -280,6 +290,17 @@ def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str 
     if guess is not None and guess.title:
         return Sourced(_strip_site_suffix(normalise_line(guess.title), site_words), "trafilatura")
     return meta.title
+
+
+def _uncut_title(title: Sourced | None, meta: PageMetadata) -> Sourced | None:
+    """A headline cut short with "…" or "..." gives way to a declared or shown title that it begins."""
+    if title is None or not title.value.endswith(("…", "...")):
+        return title
+    stem = title.value.rstrip(".… ")
+    for candidate in (*meta.h1s, *(t.value for t in meta.titles)):
+        if len(candidate) > len(stem) + 1 and candidate.startswith(stem) and not candidate.endswith(("…", "...")):
+            return Sourced(candidate, title.source)
+    return title
 
 
 def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
@@ -377,7 +398,8 @@ def extract_html(document: Document) -> Extracted:
     # trafilatura's metadata guesses, as bare_extraction(with_metadata=True) would give them with the body
     guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
-    title = _pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url else None))
+    title = _uncut_title(_pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
+                                                                     else None)), meta)
     titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]
     pieces = _drop_headline(pieces, titles)
     pieces, trimmed = _trim_edges(pieces)

@@ -251,6 +251,17 @@ def _microdata(tree: HtmlElement, prop: str) -> list[HtmlElement]:
     return [e for e in tree.xpath(f'.//*[@itemprop="{prop}"]') if isinstance(e, HtmlElement)]
 
 
+def _heading_text(element: HtmlElement) -> str:
+    """A heading's text with its parts (kicker, separator, headline) joined as written: a space
+    between two parts only where neither has one and the next does not open with punctuation."""
+    text = ""
+    for piece in element.itertext():
+        if text and piece and not text[-1].isspace() and not piece[0].isspace() and piece[0] not in ":,.;!?)\u2026":
+            text += " "
+        text += piece
+    return normalise_line(re.sub(r"\s+", " ", text))
+
+
 def _element_text(element: HtmlElement) -> str:
     return normalise_line(re.sub(r"\s+", " ", " ".join(element.itertext())))
 
@@ -344,7 +355,7 @@ def parse_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     page_types = {t for item in items for t in _types(item)}
     page_types.update(v.lower() for v in meta.get("og:type", ()))
 
-    h1s = [text for e in tree.iterfind(".//h1") if not _in_masthead(e) and (text := _element_text(e))]
+    h1s = [text for e in tree.iterfind(".//h1") if not _in_masthead(e) and (text := _heading_text(e))]
     site = _pick((_site_from(items, article), "json_ld"), (_first_meta(meta, _SITE_META), "meta"))
     title_tag = tree.find(".//title")
     html_title = _element_text(title_tag) if title_tag is not None else ""

@@ -198,3 +198,31 @@ def test_authors_from_the_byline_under_the_headline(declared: str, byline: str, 
     assert extracted.article is not None, extracted.reject
     assert extracted.article.authors == expected
     assert dict(extracted.article.provenance)["authors"] == source
+
+
+def test_a_title_cut_with_an_ellipsis_gives_way_to_the_whole_headline() -> None:
+    body = "The operator was fined on Monday after inspectors found lifejackets missing on two crossings. " * 3
+    page = DATED_PAGE.format(declared="2019-05-06", dateline="", body=body).replace(
+        "<h1>Ferry operator fined over safety lapses</h1>", "<h1>Ferry operator fined over…</h1>").replace(
+        '"headline": "Ferry operator fined over safety lapses"', '"headline": "Ferry operator fined over…"')
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None and extracted.article.title == "Ferry operator fined over safety lapses"
+
+
+@pytest.mark.parametrize(
+    ("h1", "og_title", "expected"),
+    [  # a kicker shown apart from the headline: the declared one-line title keeps its separator
+        ('<span class="k">Bubi-Bomber wieder da</span><span class="sep">: </span><span>Thioune fordert Geduld</span>',
+         "Bubi-Bomber wieder da: Thioune fordert Geduld", "Bubi-Bomber wieder da: Thioune fordert Geduld"),
+        ("<span>Ausschuss zur Ahrtal-Flut</span> <span>Zwei Rücktritte und viele Fragen</span>",
+         "Ausschuss zur Ahrtal-Flut: Zwei Rücktritte und viele Fragen",
+         "Ausschuss zur Ahrtal-Flut: Zwei Rücktritte und viele Fragen"),
+        ("Orden fürs Morden", "Nationaler Veteranentag: Orden fürs Morden", "Nationaler Veteranentag: Orden fürs Morden"),
+    ],
+)
+def test_kicker_and_headline(h1: str, og_title: str, expected: str) -> None:
+    body = "Der Betrieb wurde am Montag nach einer Kontrolle eingestellt, weil Rettungswesten fehlten. " * 3
+    page = (f'<html><head><meta property="og:title" content="{og_title}"></head><body><article><h1>{h1}</h1>'
+            f"<p>{body}</p><p>{body}</p></article></body></html>")
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None and extracted.article.title == expected
