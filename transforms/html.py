@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
@@ -337,8 +337,10 @@ def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, datel
     carries the time and the zone. A <time datetime> stamp by the headline whose day is the
     declared modification day, not the declared publication day, is the update time: it never
     replaces the declared publication date (a day written out for the reader still does). A
-    shown day one day off a declared local time (a UTC offset other than zero) is another event
-    (the print edition, an update): the declared day is already the publisher's local day.
+    shown day one day off a declared time is another event (the print edition, a broadcast, an
+    update) unless a time zone can move the declared moment to that day: a local time declared
+    with its offset is already the publisher's day; a UTC time can move only as far as the
+    offsets of the world reach (-12:00 to +14:00).
     """
     declared = meta.published_at
     declared_day = declared.value[:10] if declared is not None else None
@@ -351,24 +353,36 @@ def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, datel
         shown_day = None
     if declared is not None and declared_day == url_day:
         return declared
-    local = declared is not None and _local_time(declared.value)
-    if shown_day is not None and declared_day is not None and local and _days_apart(shown_day, declared_day) == 1:
-        shown_day = None  # a local time declared with its offset has no time-zone shift to correct
+    def other_event(day: str | None) -> bool:  # one day off a declared time that no time zone can shift there
+        return declared is not None and day is not None and declared_day is not None \
+            and _days_apart(day, declared_day) == 1 and not _shiftable(declared.value, day)
+
+    if other_event(shown_day):
+        shown_day = None
     if shown_day is not None:
         return declared if declared is not None and declared_day == shown_day else Sourced(shown_day, "html")
     if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
         return Sourced(url_day, "url")
     shown = normalise_date(guess.date) if guess is not None and guess.date else None
     if declared is not None and (shown is None or declared_day == shown[:10]
-                                 or local and declared_day is not None and _days_apart(shown, declared_day) == 1):
+                                 or other_event(shown[:10])):
         return declared
     return Sourced(shown, "trafilatura") if shown else declared
 
 
-def _local_time(value: str) -> bool:
-    """A timestamp with a time of day and a UTC offset other than zero (the publisher's local time)."""
-    match = re.search(r"T\d{2}:\d{2}.*([+-])(\d{2}):(\d{2})$", value)
-    return match is not None and match.group(2, 3) != ("00", "00")
+def _shiftable(value: str, day: str) -> bool:
+    """Whether the moment `value` falls on `day` somewhere: always for a bare date or a time without
+    a zone, never for a local time with its offset, within -12:00..+14:00 of a UTC time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return True
+    if len(value) <= 10 or moment.tzinfo is None:
+        return True
+    offset = moment.utcoffset()
+    if offset:
+        return moment.date().isoformat() == day
+    return (moment - timedelta(hours=12)).date().isoformat() <= day <= (moment + timedelta(hours=14)).date().isoformat()
 
 
 def _days_apart(a: str, b: str) -> int:

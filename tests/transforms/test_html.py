@@ -165,6 +165,11 @@ DATED_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Ferry operator fined
         # a declared local time (offset kept) is the publisher's day: a shown day one off it is the print edition
         ("https://courier.example/ferry-fine", "2024-04-25T19:30:04+02:00", "Ausgabe vom 26.04.2024",
          "2024-04-25T19:30:04+02:00", "json_ld"),
+        # a UTC time at 12:36 is on no earlier local day anywhere (offsets reach -12:00): the day before is a broadcast
+        ("https://courier.example/ferry-fine", "2026-04-15T12:36:37Z", "Im Radio am 14.04.2026 um 17:50 Uhr",
+         "2026-04-15T12:36:37+00:00", "json_ld"),
+        # ... while at 02:34 UTC it is still the day before in the Americas: the day shown wins
+        ("https://courier.example/ferry-fine", "2019-11-19T02:34:30Z", "November 18, 2019", "2019-11-18", "html"),
         # a machine <time> stamp by the headline on the declared modification day is the update time
         ("https://courier.example/ferry-fine", "2025-06-29T17:29:54Z",
          '<time datetime="2025-06-30T09:46:00Z">09:46</time>', "2025-06-29T17:29:54+00:00", "json_ld"),
