@@ -57,6 +57,7 @@ _CREDIT = re.compile(r"^\(?\s*(?:image|images|photo|photos|picture|foto|fotos|bi
                      r"quelle|source|fuente|credit)s?\b|\b(?:getty images|shutterstock|imago|istock|picture alliance)\b",
                      re.I)
 _INITIALS = re.compile(r"\s*\((?:[^\W\d_]{1,5}\.?(?:/[^\W\d_]{1,5}\.?)*)\)$")
+_CJK_ROLE = re.compile(r"(?<=\S)\s*(?:기자|특파원|선임기자|記者|特派員|编辑|記者撮影)$")  # "신현주 기자": reporter
 _URLISH = re.compile(r"^(?:https?:|www\.|/|@)|\.(?:com|org|net|co\.uk)/|\s\S+\.(?:com|org|net)$", re.I)
 
 
@@ -72,6 +73,7 @@ def _clean_name(raw: str) -> str:
     name = _LABEL.sub("", _BY.sub("", raw))
     name = _ROLE.sub("", name).strip(" .,:;-–—|")
     name = _INITIALS.sub("", name).strip(" .,:;-–—|")
+    name = _CJK_ROLE.sub("", name)
     name = _STAFF_SUFFIX.sub("", name) if len(name.split()) > 2 else name
     return " ".join(_FOR_OUTLET.sub("", name).split())
 

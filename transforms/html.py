@@ -27,6 +27,7 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
 from transforms.dateline import Dateline, parse_dateline, parse_url_day
+from transforms.hydration import find_script_html
 from transforms.metadata import (PageMetadata, Sourced, TrafilaturaMetadata, normalise_authors, normalise_date,
                                  parse_metadata)
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
@@ -412,6 +413,13 @@ def extract_html(document: Document) -> Extracted:
     # trafilatura's metadata guesses, as bare_extraction(with_metadata=True) would give them with the body
     guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
+    if len("\n".join(p.text for p in pieces)) < MIN_ARTICLE_CHARS and (fragment := find_script_html(tree)):
+        scripted = _run_trafilatura(load_html(f"<html><body><article>{fragment}</article></body></html>"),
+                                    document.url, "balanced")
+        scripted_pieces = _pieces(scripted.body) if scripted is not None and scripted.body is not None else []
+        if len("\n".join(p.text for p in scripted_pieces)) >= MIN_ARTICLE_CHARS:
+            pieces = scripted_pieces
+            notes.append("body: the article HTML carried in the page's script data (a JavaScript-rendered page)")
     title = _uncut_title(_pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
                                                                      else None)), meta)
     titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]

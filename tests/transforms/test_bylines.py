@@ -25,6 +25,8 @@ from transforms.metadata import parse_metadata
         ("AFP", ("AFP",)),
         ("DER SPIEGEL", ("Der Spiegel",)),
         ("Tom Price - Reuters", ("Tom Price", "Reuters")),
+        ("신현주 기자", ("신현주",)),  # Korean "reporter" after the name
+        ("松岡大地記者", ("松岡大地",)),
     ],
 )
 def test_byline_grammar_across_languages(raw: str, expected: tuple[str, ...]) -> None:
