@@ -32,6 +32,7 @@ check: $(STAMP)
 
 eval: $(STAMP)
 	$(BIN)/newsdesk eval extraction ../shared/data/article-extraction-benchmark ../shared/data/trafilatura-eval-en
+	$(BIN)/newsdesk eval extraction ../shared/data/fundus-multilingual
 	$(BIN)/newsdesk eval entities ../shared/data/conll2003/conllpp_dev.txt ../shared/data/aida-conll-yago/dev.jsonl
 	$(BIN)/newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz
 

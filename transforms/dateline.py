@@ -34,8 +34,9 @@ _MONTHS = {name: number for number, name in enumerate(
 _PUBLISHED_CUE = re.compile(r"\b(?:published|posted|written|created|originally|first)\b", re.I)
 _UPDATED_CUE = re.compile(r"\b(?:updated|modified|edited|revised|reviewed)\b", re.I)
 _URL_DAY = re.compile(r"/((?:19|20)\d{2})(?:[/_-](\d{1,2})[/_-](\d{1,2})|(\d{2})(\d{2}))(?=[/_.-]|$)")
-_BY_NAME = re.compile(r"^(?:(?:posted|written|published|story|words|text)\b.*?\s)?by[:\s]+([^\W\d_].{2,})$", re.I)
-_BY_ALONE = re.compile(r"(?:^|[\s|])by:?$", re.I)
+_BY_NAME = re.compile(r"^(?:(?i:posted|written|published|story|words|text)\b.*?\s)?(?i:by)[:\s]+([^\W\d_].{2,})$"
+                      r"|^(?:Von|VON|von|Par|PAR|par|Por|POR|por|Door|Av|Af|Od)[:\s]+([^\W\d_a-z].{2,79})$")
+_BY_ALONE = re.compile(r"(?:^|[\s|])(?:by|von|par|por|door|av|af|od):?$", re.I)
 _BY_END = re.compile(r"\s*(?:\||•|·|—|–|\bon\b|\bat\b|\d|\bupdated\b|\bpublished\b|\bposted\b).*$", re.I)
 _NO_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "button", "select", "option", "figure",
                       "figcaption", "nav", "aside", "form"})
@@ -144,6 +145,7 @@ def _cue(before: str) -> str | None:
 class _ShownDay:
     day: str
     cue: str | None  # "published", "updated" or None
+    markup: bool = False  # read from a <time datetime> whose text shows no full date
 
 
 def _shown_days(text: str, previous: str) -> list[_ShownDay]:
@@ -165,6 +167,7 @@ class Dateline:
 
     day: str | None = None
     authors: tuple[str, ...] = ()
+    day_in_markup: bool = False  # the day comes from a <time datetime> only, not from text the reader sees
 
 
 def _byline_names(runs: list[str]) -> tuple[str, ...]:
@@ -172,7 +175,7 @@ def _byline_names(runs: list[str]) -> tuple[str, ...]:
     run, or the next run and those joined to it by "," "and" or "&"."""
     for index, run in enumerate(runs):
         if match := _BY_NAME.search(run):
-            return normalise_authors(_BY_END.sub("", match.group(1)))
+            return normalise_authors(_BY_END.sub("", match.group(1) or match.group(2)))
         if not _BY_ALONE.search(run):
             continue
         names: list[str] = []
@@ -227,7 +230,7 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
             continue
         if text == "<time>":
             if not parse_shown_days(element.text_content()) and (day := normalise_date(element.get("datetime", ""))):
-                following.append(_ShownDay(day[:10], _cue(previous[-40:])))
+                following.append(_ShownDay(day[:10], _cue(previous[-40:]), markup=True))
             continue
         if text == "<h>":
             if element.tag == "h1":
@@ -250,7 +253,8 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
                 kicker.appendleft(" ".join(text.split()))
         candidates = [d for run in kicker for d in _shown_days(run, "")]
     published = [d for d in candidates if d.cue == "published"]
-    return Dateline((published or candidates)[0].day if candidates else None, _byline_names(texts))
+    chosen = (published or candidates)[0] if candidates else None
+    return Dateline(chosen.day if chosen else None, _byline_names(texts), chosen.markup if chosen else False)
 
 
 def parse_shown_date(tree: HtmlElement, headline: str) -> str | None:

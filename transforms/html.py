@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date
+from datetime import date, datetime, timedelta
 from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
@@ -26,7 +26,8 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
-from transforms.dateline import parse_dateline, parse_url_day
+from transforms.dateline import Dateline, parse_dateline, parse_url_day
+from transforms.hydration import find_script_html
 from transforms.metadata import (PageMetadata, Sourced, TrafilaturaMetadata, normalise_authors, normalise_date,
                                  parse_metadata)
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
@@ -56,7 +57,7 @@ class PageError(ValueError):
 
 
 def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a page: BOM, HTTP charset, <meta charset>, UTF-8, then detection."""
+    """Decode a page: BOM, the bytes when they are valid UTF-8, HTTP charset, <meta charset>, then detection."""
     if not body.strip():
         raise PageError("empty", "the page is empty")
     if body.startswith(b"\xef\xbb\xbf"):
@@ -65,6 +66,11 @@ def decode_html(body: bytes, charset: str | None = None) -> str:
         return body.decode("utf-16", errors="replace")
     if b"\x00" in body[:4096] or body.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04")):
         raise PageError("not_html", "binary content (PDF, image or archive), not an HTML page")
+    if not body.isascii():
+        try:  # bytes that are valid UTF-8 are UTF-8, whatever the page declares (pages saved as UTF-8 keep
+            return body.decode("utf-8")  # their old <meta charset>; legacy text is almost never valid UTF-8)
+        except UnicodeDecodeError:
+            pass
     declared = _META_CHARSET.search(body[:4096])
     for name in (charset, declared.group(1).decode("ascii", "ignore") if declared else None, "utf-8"):
         if name:
@@ -237,6 +243,16 @@ def _contained(inner: str, outer: str) -> bool:
     return bool(a) and a != b and f" {a} " in f" {b} " and len(a.split()) >= 3
 
 
+def _kicker_of(declared: str, h1: str) -> bool:
+    """The declared title is the <h1> headline with its kicker in front ("Kicker: Headline"):
+    the page shows the two apart (or the kicker without its colon), the declaration as one line."""
+    a, b = _tokens(declared), _tokens(h1)
+    if not b or a == b and declared != h1:
+        return bool(b)
+    match = re.match(r"^(.{2,80}?)\s*(?::|\s/|\s[–—-]|\|)\s+(.+)$", declared)
+    return match is not None and _tokens(match.group(2)) == b and len(_tokens(match.group(1))) <= 6
+
+
 def _title_matches(h1: str, ref: str) -> bool:
     a, b = " ".join(_tokens(h1)), " ".join(_tokens(ref))
     if not a or not b:
@@ -262,7 +278,7 @@ def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str 
     for h1 in h1s:
         for ref in declared:  # an <h1> with a kicker or standfirst around the declared headline
             stripped = _strip_site_suffix(ref.value, site_words)
-            if _contained(stripped, h1):
+            if _contained(stripped, h1) or _kicker_of(stripped, h1):
                 return Sourced(stripped, ref.source)
         if any(_title_matches(h1, ref) for ref in refs):
             return Sourced(h1, "html")
@@ -277,6 +293,17 @@ def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str 
     return meta.title
 
 
+def _uncut_title(title: Sourced | None, meta: PageMetadata) -> Sourced | None:
+    """A headline cut short with "…" or "..." gives way to a declared or shown title that it begins."""
+    if title is None or not title.value.endswith(("…", "...")):
+        return title
+    stem = title.value.rstrip(".… ")
+    for candidate in (*meta.h1s, *(t.value for t in meta.titles)):
+        if len(candidate) > len(stem) + 1 and candidate.startswith(stem) and not candidate.endswith(("…", "...")):
+            return Sourced(candidate, title.source)
+    return title
+
+
 def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
                   byline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
     """The declared authors, completed by the byline under the headline where they are cut
@@ -286,18 +313,19 @@ def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
             shown.lower() == name.lower() or shown.lower().startswith(name.lower() + " ")
             for shown, name in zip(byline, declared)):
         return byline, "html"
-    if declared:
+    if declared and not meta.authors_are_outlet:
         return declared, meta.authors_source or "meta"
-    if byline:
+    if byline:  # people named under the headline, where the declarations credit only the outlet or nobody
         return byline, "html"
     site_words = _site_words(meta, None)
     if guess is not None and guess.author and (names := normalise_authors(guess.author.split(";"))):
         names = tuple(n for n in names if not _site_like(n, site_words))
-        return names, "trafilatura" if names else None
-    return (), None
+        if names:
+            return names, "trafilatura"
+    return declared, (meta.authors_source or "meta") if declared else None
 
 
-def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: str | None,
+def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: Dateline,
                     url: str | None) -> Sourced | None:
     """The publication day as the page states it, in the publisher's own time zone.
 
@@ -307,21 +335,55 @@ def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, datel
     or a UTC timestamp that falls on the next day); the URL's day when the declared UTC
     timestamp is one day off it; the declared timestamp unless trafilatura (htmldate) finds
     another day on the page. A declared value is kept when it agrees on the day, as it
-    carries the time and the zone.
+    carries the time and the zone. A <time datetime> stamp by the headline whose day is the
+    declared modification day, not the declared publication day, is the update time: it never
+    replaces the declared publication date (a day written out for the reader still does). A
+    shown day one day off a declared time is another event (the print edition, a broadcast, an
+    update) unless a time zone can move the declared moment to that day: a local time declared
+    with its offset is already the publisher's day; a UTC time can move only as far as the
+    offsets of the world reach (-12:00 to +14:00).
     """
     declared = meta.published_at
     declared_day = declared.value[:10] if declared is not None else None
+    updated_day = meta.modified_at.value[:10] if meta.modified_at is not None else None
     url_day = parse_url_day(url)
+
+    shown_day = dateline.day
+    if dateline.day_in_markup and declared_day is not None and shown_day not in {None, declared_day} \
+            and shown_day == updated_day:
+        shown_day = None
     if declared is not None and declared_day == url_day:
         return declared
-    if dateline is not None:
-        return declared if declared is not None and declared_day == dateline else Sourced(dateline, "html")
+    def other_event(day: str | None) -> bool:  # one day off a declared time that no time zone can shift there
+        return declared is not None and day is not None and declared_day is not None \
+            and _days_apart(day, declared_day) == 1 and not _shiftable(declared.value, day)
+
+    if other_event(shown_day):
+        shown_day = None
+    if shown_day is not None:
+        return declared if declared is not None and declared_day == shown_day else Sourced(shown_day, "html")
     if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
         return Sourced(url_day, "url")
     shown = normalise_date(guess.date) if guess is not None and guess.date else None
-    if declared is not None and (shown is None or declared_day == shown[:10]):
+    if declared is not None and (shown is None or declared_day == shown[:10]
+                                 or other_event(shown[:10])):
         return declared
     return Sourced(shown, "trafilatura") if shown else declared
+
+
+def _shiftable(value: str, day: str) -> bool:
+    """Whether the moment `value` falls on `day` somewhere: always for a bare date or a time without
+    a zone, never for a local time with its offset, within -12:00..+14:00 of a UTC time."""
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        return True
+    if len(value) <= 10 or moment.tzinfo is None:
+        return True
+    offset = moment.utcoffset()
+    if offset:
+        return moment.date().isoformat() == day
+    return (moment - timedelta(hours=12)).date().isoformat() <= day <= (moment + timedelta(hours=14)).date().isoformat()
 
 
 def _days_apart(a: str, b: str) -> int:
@@ -351,7 +413,15 @@ def extract_html(document: Document) -> Extracted:
     # trafilatura's metadata guesses, as bare_extraction(with_metadata=True) would give them with the body
     guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
-    title = _pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url else None))
+    if len("\n".join(p.text for p in pieces)) < MIN_ARTICLE_CHARS and (fragment := find_script_html(tree)):
+        scripted = _run_trafilatura(load_html(f"<html><body><article>{fragment}</article></body></html>"),
+                                    document.url, "balanced")
+        scripted_pieces = _pieces(scripted.body) if scripted is not None and scripted.body is not None else []
+        if len("\n".join(p.text for p in scripted_pieces)) >= MIN_ARTICLE_CHARS:
+            pieces = scripted_pieces
+            notes.append("body: the article HTML carried in the page's script data (a JavaScript-rendered page)")
+    title = _uncut_title(_pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
+                                                                     else None)), meta)
     titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]
     pieces = _drop_headline(pieces, titles)
     pieces, trimmed = _trim_edges(pieces)
@@ -374,7 +444,7 @@ def extract_html(document: Document) -> Extracted:
     authors, authors_source = _pick_authors(meta, guess, dateline.authors)
     if authors_source is not None:
         provenance.append(("authors", authors_source))
-    published = _pick_published(meta, guess, dateline.day,
+    published = _pick_published(meta, guess, dateline,
                                 document.url or (meta.canonical_url.value if meta.canonical_url else None))
 
     def sourced(name: str, value: Sourced | None) -> str | None:

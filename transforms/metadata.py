@@ -19,7 +19,7 @@ from email.utils import parsedate_to_datetime
 from functools import cached_property
 from html import unescape
 from typing import Any
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from htmldate import find_date
 from lxml.html import HtmlElement
@@ -29,7 +29,11 @@ from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.settings import set_date_params
 from trafilatura.utils import line_processing
 
+from transforms.bylines import normalise_authors
 from transforms.text import normalise_line
+
+__all__ = ["normalise_authors", "normalise_date", "parse_metadata", "parse_json_ld", "PageMetadata", "Sourced",
+           "TrafilaturaMetadata"]
 
 ARTICLE_TYPES = frozenset(
     {
@@ -39,6 +43,7 @@ ARTICLE_TYPES = frozenset(
         "satiricalarticle", "advertisercontentarticle", "review", "recipe", "howto",
     }
 )
+_ORGANISATION_TYPES = frozenset({"organization", "newsmediaorganization", "corporation", "newsagency"})
 INDEX_TYPES = frozenset({"collectionpage", "itemlist", "searchresultspage", "website", "blog", "sitenavigationelement"})
 
 _AUTHOR_META = ("author", "article:author", "og:article:author", "byl", "dc.creator", "dc.creator.aut",
@@ -54,27 +59,6 @@ _SITE_META = ("og:site_name", "application-name", "publisher", "dc.publisher", "
 _SECTION_META = ("article:section", "og:article:section", "parsely-section", "section", "category")
 _LANGUAGE_META = ("content-language", "language", "dc.language", "og:locale", "inlanguage")
 
-_BY = re.compile(r"^\s*(?:(?:view |see |more )?(?:all |more )?(?:posts|articles|stories) |(?:written|posted|reported|"
-                 r"story|text|words|photos?|compiled|edited) )?by[:\s]+", re.I)
-_FOR_OUTLET = re.compile(r"\s+[Ff](?:or|OR)\s+(?:[Tt]he\s+)?(?:[A-Z0-9][\w.'&-]*\s*)+$")
-_DATE_LIKE = re.compile(r"\b(?:19|20)\d{2}\b|\d{1,2}:\d{2}|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d"
-                        r"|\b\d+\s+(?:min(?:ute)?s?|hours?|days?)\b", re.I)
-_STAFF_SUFFIX = re.compile(r"(?<=\w)\s+(?:[\w.]+\s+)?staff(?:\s+(?:writer|reporter))?$", re.I)
-_ROLES = (
-    r"(?:the\s+)?(?:associated press|reuters|afp|ap|upi|bloomberg|cnn|bbc|pa|dpa|ians|pti|"
-    r"staff(?:\s+(?:writer|reporter|report))?|(?:(?:senior|chief|deputy|political|business|sports|science|health|"
-    r"foreign|managing|news|contributing|special|staff|associate|executive)\s+)*(?:correspondent|editor|reporter|"
-    r"writer|columnist|contributor|producer|journalist|analyst)s?|contributors?|news\s+service|wire\s+services?)"
-)
-_ROLE = re.compile(rf"\s*(?:[,|/–—-]|\bfor\b)\s*{_ROLES}\b.*$", re.I)
-_ROLE_ONLY = re.compile(rf"^{_ROLES}$", re.I)
-_AGENCY_ONLY = re.compile(
-    r"^(?:the\s+)?(?:associated press|reuters|afp|ap|upi|bloomberg|pa media|dpa|staff|admin|administrator|"
-    r"editor|editors|editorial staff|.* staff|news desk|newsdesk|web desk|guest|anonymous|unknown)$",
-    re.I,
-)
-_SPLIT_AUTHORS = re.compile(r"\s*(?:;|\||,\s*and\s+|\s+and\s+|\s+&\s+|,)\s*", re.I)
-_URLISH = re.compile(r"^(?:https?:|www\.|/|@)|\.(?:com|org|net|co\.uk)\b", re.I)
 _TITLE_SPLIT = re.compile(r"\s+[|–—·•:»-]\s+")
 _DATE_ONLY = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _COMPACT_DATE = re.compile(r"^(\d{4})(\d{2})(\d{2})$")
@@ -97,6 +81,7 @@ class PageMetadata:
     h1s: tuple[str, ...] = ()  # <h1> texts outside the page's header, navigation and logo
     authors: tuple[str, ...] = ()
     authors_source: str | None = None
+    authors_are_outlet: bool = False  # only the outlet or an organisation is credited: a byline may name people
     published_at: Sourced | None = None
     modified_at: Sourced | None = None
     site_name: Sourced | None = None
@@ -159,13 +144,14 @@ def _text(value: Any) -> str | None:
     return cleaned or None
 
 
-def _person_names(value: Any) -> list[str]:
+def _person_names(value: Any, organisations: bool = False) -> list[str]:
+    """The names of the people credited, or with `organisations` those of the organisations credited."""
     names: list[str] = []
     for person in _as_list(value):
-        if isinstance(person, str):
+        if isinstance(person, str) and not organisations:
             names.append(person)
         elif isinstance(person, dict):
-            if _types(person) & {"organization", "newsmediaorganization", "corporation"}:
+            if bool(_types(person) & _ORGANISATION_TYPES) != organisations:
                 continue
             name = person.get("name")
             if isinstance(name, list):
@@ -177,34 +163,35 @@ def _person_names(value: Any) -> list[str]:
     return names
 
 
-def normalise_authors(raw: str | list[str] | tuple[str, ...]) -> tuple[str, ...]:
-    """Clean bylines: no "By", roles, agency suffixes, e-mail or URLs; one name each."""
-    pieces = [raw] if isinstance(raw, str) else list(raw)
-    names: list[str] = []
-    for piece in pieces:
-        text = normalise_line(re.sub(r"[\x00-\x1f\x7f-\x9f\s]+", " ", unescape(re.sub(r"<[^>]+>", " ", piece))))
-        text = _BY.sub("", text)
-        text = re.sub(r"\S+@\S+", "", text)
-        for name in _SPLIT_AUTHORS.split(text):
-            name = _ROLE.sub("", _BY.sub("", name)).strip(" .,:;-–—|")
-            name = _STAFF_SUFFIX.sub("", name) if len(name.split()) > 2 else name
-            name = " ".join(_FOR_OUTLET.sub("", name).split())
-            if (
-                not name
-                or _URLISH.search(name)
-                or _AGENCY_ONLY.match(name)
-                or _ROLE_ONLY.match(name)
-                or len(name) > 60
-                or len(name.split()) > 6
-                or not re.search(r"[^\W\d_]", name)
-                or _DATE_LIKE.search(name)
-            ):
-                continue
-            if name.isupper() or name.islower():
-                name = name.title() if name.isupper() else name
-            if name.lower() not in {n.lower() for n in names}:
-                names.append(name)
-    return tuple(names)
+def _outlet_like(name: str, site_keys: set[str]) -> bool:
+    key = re.sub(r"\W", "", name.lower())
+    return bool(key) and any(key == site or key in site or site in key for site in site_keys if len(site) > 2)
+
+
+def _authors_of_record(ld: dict[str, Any], meta_authors: list[str], site_keys: set[str],
+                       tree: HtmlElement) -> tuple[tuple[str, ...], str | None, bool]:
+    """The credited names, their source and whether only the outlet or an organisation is credited.
+
+    People named in JSON-LD come first, with the agencies credited next to them ("dpa",
+    "SDA"); the outlet's own name is left out when anyone else is credited. Where the
+    declarations credit only the outlet or an organisation, a person named by the meta
+    tags or the page's byline wins; else the organisation is the author of record.
+    """
+    people = normalise_authors(_person_names(ld.get("author")) + _person_names(ld.get("creator")))
+    organisations = normalise_authors(_person_names(ld.get("author"), True) + _person_names(ld.get("creator"), True))
+    fallback: tuple[tuple[str, ...], str | None] = ((), None)
+    for names, source in ((people + organisations, "json_ld"), (normalise_authors(meta_authors), "meta")):
+        if not names:
+            continue
+        if source == "json_ld" and people:  # the outlet's own entry is dropped next to the people it credits
+            return people + tuple(n for n in organisations if not _outlet_like(n, site_keys)), source, False
+        if source == "meta" and not all(_outlet_like(n, site_keys) for n in names):
+            return names, source, False
+        if not fallback[0]:
+            fallback = (names, source)
+    if html := _html_authors(tree):
+        return html, "html", False
+    return fallback[0], fallback[1], bool(fallback[0])
 
 
 def normalise_date(raw: str) -> str | None:
@@ -262,6 +249,17 @@ def _first_meta(meta: dict[str, list[str]], keys: tuple[str, ...]) -> str | None
 
 def _microdata(tree: HtmlElement, prop: str) -> list[HtmlElement]:
     return [e for e in tree.xpath(f'.//*[@itemprop="{prop}"]') if isinstance(e, HtmlElement)]
+
+
+def _heading_text(element: HtmlElement) -> str:
+    """A heading's text with its parts (kicker, separator, headline) joined as written: a space
+    between two parts only where neither has one and the next does not open with punctuation."""
+    text = ""
+    for piece in element.itertext():
+        if text and piece and not text[-1].isspace() and not piece[0].isspace() and piece[0] not in ":,.;!?)\u2026":
+            text += " "
+        text += piece
+    return normalise_line(re.sub(r"\s+", " ", text))
 
 
 def _element_text(element: HtmlElement) -> str:
@@ -357,7 +355,7 @@ def parse_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
     page_types = {t for item in items for t in _types(item)}
     page_types.update(v.lower() for v in meta.get("og:type", ()))
 
-    h1s = [text for e in tree.iterfind(".//h1") if not _in_masthead(e) and (text := _element_text(e))]
+    h1s = [text for e in tree.iterfind(".//h1") if not _in_masthead(e) and (text := _heading_text(e))]
     site = _pick((_site_from(items, article), "json_ld"), (_first_meta(meta, _SITE_META), "meta"))
     title_tag = tree.find(".//title")
     html_title = _element_text(title_tag) if title_tag is not None else ""
@@ -372,21 +370,11 @@ def parse_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         (_strip_site(html_title, site.value if site else None) if html_title else None, "html"),
     )
 
-    authors: tuple[str, ...] = ()
-    authors_source: str | None = None
-    site_key = re.sub(r"\W", "", site.value.lower()) if site else ""
+    site_keys = {re.sub(r"\W", "", v.lower()) for v in (site.value if site else "", *meta.get("og:site_name", ())) if v}
+    if url and (host := urlsplit(url).hostname):
+        site_keys.add(re.sub(r"\W", "", host.removeprefix("www.").rsplit(".", 1)[0]))
     meta_authors = next((values for k in _AUTHOR_META if (values := meta.get(k))), [])
-    for raw_names, source in (
-        (_person_names(ld.get("author")) + _person_names(ld.get("creator")), "json_ld"),
-        (meta_authors, "meta"),
-    ):
-        names = normalise_authors([n for n in raw_names if not site_key or re.sub(r"\W", "", n.lower()) != site_key])
-        names = tuple(n for n in names if not site_key or re.sub(r"\W", "", n.lower()) != site_key)
-        if names:
-            authors, authors_source = names, source
-            break
-    if not authors and (names := _html_authors(tree)):
-        authors, authors_source = names, "html"
+    authors, authors_source, authors_are_outlet = _authors_of_record(ld, meta_authors, site_keys, tree)
 
     published = _pick(
         (normalise_date(_text(ld.get("datePublished")) or ""), "json_ld"),
@@ -427,6 +415,7 @@ def parse_metadata(tree: HtmlElement, url: str | None = None) -> PageMetadata:
         h1s=tuple(h1s),
         authors=authors,
         authors_source=authors_source,
+        authors_are_outlet=authors_are_outlet,
         published_at=published,
         modified_at=modified,
         site_name=site,

@@ -118,6 +118,14 @@ def test_empty_and_non_html_bodies_are_rejected(body: bytes) -> None:
     assert extracted.reject.reason in {"empty", "not_html"}
 
 
+@pytest.mark.parametrize("declared", ["iso-8859-1", "iso-8859-15", "gb2312", "windows-1252"])
+def test_decode_html_reads_utf8_bytes_whatever_the_page_declares(declared: str) -> None:
+    """A page saved as UTF-8 that still declares the charset it was served in comes out right."""
+    page = f'<html><head><meta charset="{declared}"></head><body><p>für sanción 人民网 “quoted”</p></body></html>'
+    assert "für sanción 人民网 “quoted”" in decode_html(page.encode("utf-8"))
+    assert "für sanción 人民网 “quoted”" in decode_html(page.encode("utf-8"), declared)  # an HTTP header too
+
+
 def test_decode_html_prefers_declared_then_meta_charset() -> None:
     page = '<html><head><meta charset="windows-1252"></head><body><p>café “quoted”</p></body></html>'
     raw = page.encode("cp1252")
@@ -134,7 +142,8 @@ def test_short_paywalled_teaser_does_not_pass_as_article() -> None:
 
 DATED_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Ferry operator fined over safety lapses</title>
 <script type="application/ld+json">{{"@context": "https://schema.org", "@type": "NewsArticle",
- "headline": "Ferry operator fined over safety lapses", "datePublished": "{declared}"}}</script></head>
+ "headline": "Ferry operator fined over safety lapses", "datePublished": "{declared}",
+ "dateModified": "2025-06-30T09:46:00Z"}}</script></head>
 <body><article><h1>Ferry operator fined over safety lapses</h1>
 <p class="byline">By Tom Price</p><p class="date">{dateline}</p>
 <p>{body}</p><p>{body}</p></article></body></html>"""
@@ -153,6 +162,17 @@ DATED_PAGE = """<!DOCTYPE html><html lang="en"><head><title>Ferry operator fined
          "2019-11-08T10:00:00+00:00", "json_ld"),
         # a UTC timestamp past midnight: the URL keeps the publisher's own day
         ("https://courier.example/2019/11/18/ferry-fine", "2019-11-19T02:34:30Z", "", "2019-11-18", "url"),
+        # a declared local time (offset kept) is the publisher's day: a shown day one off it is the print edition
+        ("https://courier.example/ferry-fine", "2024-04-25T19:30:04+02:00", "Ausgabe vom 26.04.2024",
+         "2024-04-25T19:30:04+02:00", "json_ld"),
+        # a UTC time at 12:36 is on no earlier local day anywhere (offsets reach -12:00): the day before is a broadcast
+        ("https://courier.example/ferry-fine", "2026-04-15T12:36:37Z", "Im Radio am 14.04.2026 um 17:50 Uhr",
+         "2026-04-15T12:36:37+00:00", "json_ld"),
+        # ... while at 02:34 UTC it is still the day before in the Americas: the day shown wins
+        ("https://courier.example/ferry-fine", "2019-11-19T02:34:30Z", "November 18, 2019", "2019-11-18", "html"),
+        # a machine <time> stamp by the headline on the declared modification day is the update time
+        ("https://courier.example/ferry-fine", "2025-06-29T17:29:54Z",
+         '<time datetime="2025-06-30T09:46:00Z">09:46</time>', "2025-06-29T17:29:54+00:00", "json_ld"),
     ],
 )
 def test_published_day_is_the_one_the_page_states(url: str, declared: str, dateline: str, expected: str,
@@ -183,3 +203,31 @@ def test_authors_from_the_byline_under_the_headline(declared: str, byline: str, 
     assert extracted.article is not None, extracted.reject
     assert extracted.article.authors == expected
     assert dict(extracted.article.provenance)["authors"] == source
+
+
+def test_a_title_cut_with_an_ellipsis_gives_way_to_the_whole_headline() -> None:
+    body = "The operator was fined on Monday after inspectors found lifejackets missing on two crossings. " * 3
+    page = DATED_PAGE.format(declared="2019-05-06", dateline="", body=body).replace(
+        "<h1>Ferry operator fined over safety lapses</h1>", "<h1>Ferry operator fined over…</h1>").replace(
+        '"headline": "Ferry operator fined over safety lapses"', '"headline": "Ferry operator fined over…"')
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None and extracted.article.title == "Ferry operator fined over safety lapses"
+
+
+@pytest.mark.parametrize(
+    ("h1", "og_title", "expected"),
+    [  # a kicker shown apart from the headline: the declared one-line title keeps its separator
+        ('<span class="k">Bubi-Bomber wieder da</span><span class="sep">: </span><span>Thioune fordert Geduld</span>',
+         "Bubi-Bomber wieder da: Thioune fordert Geduld", "Bubi-Bomber wieder da: Thioune fordert Geduld"),
+        ("<span>Ausschuss zur Ahrtal-Flut</span> <span>Zwei Rücktritte und viele Fragen</span>",
+         "Ausschuss zur Ahrtal-Flut: Zwei Rücktritte und viele Fragen",
+         "Ausschuss zur Ahrtal-Flut: Zwei Rücktritte und viele Fragen"),
+        ("Orden fürs Morden", "Nationaler Veteranentag: Orden fürs Morden", "Nationaler Veteranentag: Orden fürs Morden"),
+    ],
+)
+def test_kicker_and_headline(h1: str, og_title: str, expected: str) -> None:
+    body = "Der Betrieb wurde am Montag nach einer Kontrolle eingestellt, weil Rettungswesten fehlten. " * 3
+    page = (f'<html><head><meta property="og:title" content="{og_title}"></head><body><article><h1>{h1}</h1>'
+            f"<p>{body}</p><p>{body}</p></article></body></html>")
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None and extracted.article.title == expected

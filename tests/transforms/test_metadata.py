@@ -93,13 +93,14 @@ def test_broken_json_ld_is_skipped() -> None:
     [
         ("By Jane Smith", ("Jane Smith",)),
         ("by JANE SMITH and Tom O'Neill", ("Jane Smith", "Tom O'Neill")),
-        ("Jane Smith, Associated Press", ("Jane Smith",)),
-        ("Jane Smith | Reuters", ("Jane Smith",)),
+        ("Jane Smith, Associated Press", ("Jane Smith", "Associated Press")),  # the agency is an author of record
+        ("Jane Smith | Reuters", ("Jane Smith", "Reuters")),
         ("Jane Smith, Senior Correspondent", ("Jane Smith",)),
         ("Written by Jane Smith; Omar Haddad", ("Jane Smith", "Omar Haddad")),
         ("View all posts by Daniel Lemire", ("Daniel Lemire",)),
         ("Adam Aaronson PhillyVoice Staff", ("Adam Aaronson",)),
-        ("Associated Press", ()),
+        ("Associated Press", ("Associated Press",)),
+        ("Staff", ()),
         ("https://www.facebook.com/janesmith", ()),
         ("jane@example.com", ()),
     ],
