@@ -160,12 +160,12 @@ def test_url_list_skips_comments_and_rejects_other_schemes() -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ((FEEDS / "malformed.xml").read_bytes(), "malformed_feed"),
+        ((FEEDS / "malformed.xml").read_bytes(), "feed_malformed"),
         (b"", "empty_feed"),
-        (b"{not json", "malformed_feed"),
-        (b'{"version": "x"}', "malformed_feed"),
-        (b"\x00\x01binary", "malformed_feed"),
-        (gzip.compress(b"<urlset>") [:12], "malformed_feed"),
+        (b"{not json", "feed_malformed"),
+        (b'{"version": "x"}', "feed_malformed"),
+        (b"\x00\x01binary", "feed_malformed"),
+        (gzip.compress(b"<urlset>") [:12], "feed_malformed"),
         (gzip.compress(b" " * 2_000_000), "decompression_bomb"),
     ],
 )
