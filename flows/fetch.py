@@ -22,7 +22,7 @@ Every attempt becomes a `Fetch` record; a URL that fails for good also becomes a
 
 Error classes: timeout, connection, dns, http_429, http_5xx, http_4xx,
 too_large, decompression_bomb, content_encoding, content_type, redirect_loop,
-too_many_redirects, bad_redirect, http_3xx, private_address, unsupported_scheme,
+too_many_redirects, bad_redirect, http_3xx, too_slow, private_address, unsupported_scheme,
 invalid_url, robots_disallowed, robots_unreachable, internal; and `deferred` (a
 fetch row only, no reject).
 """
@@ -79,6 +79,8 @@ class FetchOptions:
     deadline_s: float = 45.0  # one URL, all its attempts and waits; a URL still unfinished then fails for this run
     budget_s: float = 1800.0  # the run's fetch stage; URLs left when it runs out are `deferred` to the next run
     slot_release_s: float = 2.0  # a response without headers by then gives its per-host slot to the next URL
+    min_rate_bytes_s: float = 512.0  # a body arriving slower than this on average, once ...
+    min_rate_after_s: float = 10.0  # ... this long after its headers, is cut (`too_slow`) and not retried in this run
     max_bytes: int = 10_000_000  # on the wire
     max_decompressed_bytes: int = 50_000_000
     max_redirects: int = 5
@@ -170,6 +172,7 @@ class _Trace:
     last_modified: str | None = None
     redirects: int = 0
     started: float | None = None
+    started_at: str | None = None  # ISO UTC: when the request went out (after any wait for a slot)
     deadline: float | None = None
 
 
@@ -259,6 +262,7 @@ class Fetcher:
         self, url: str, accept: frozenset[str], validators: Validators | None, source_name: str | None,
         fetches: list[Fetch], clock: _UrlClock,
     ) -> Outcome:
+        not_before = 0.0  # loop time a retry may start
         for attempt in range(1, self.options.retries + 2):
             fetched_at = iso_utc(datetime.now(UTC))
             fetch_id = _fetch_id(url, attempt)
@@ -266,7 +270,7 @@ class Fetcher:
             started = time.monotonic()
             try:
                 body = await self._attempt(url, accept, validators, trace, clock,
-                                           RETRY if attempt > 1 else FIRST)
+                                           RETRY if attempt > 1 else FIRST, not_before)
             except _Failure as failure:
                 if url not in str(failure):
                     failure = _Failure(failure.error_class, f"{url} (redirected): {failure}", failure.transient, failure.retry_after)
@@ -274,7 +278,7 @@ class Fetcher:
                 wait = self._retry_wait(url, attempt, failure, clock)
                 if wait is None:
                     return Outcome(tuple(fetches), reject=Reject(url, STAGE, failure.error_class, str(failure), fetch_id=fetch_id))
-                await asyncio.sleep(wait)
+                not_before = asyncio.get_running_loop().time() + wait  # waited in the host's queue, ahead of first attempts
                 continue
             except Exception as exc:  # a bug must not fail the batch: record it and go on
                 log.exception("unexpected error fetching %s", url)
@@ -327,7 +331,7 @@ class Fetcher:
             error_class=failure.error_class if failure else None,
             error=str(failure) if failure else None,
             attempt=attempt,
-            fetched_at=fetched_at,
+            fetched_at=trace.started_at or fetched_at,
             not_modified=body.not_modified if body else False,
             source_name=source_name,
             redirects=trace.redirects,
@@ -336,17 +340,19 @@ class Fetcher:
     # --- one attempt: redirect hops ----------------------------------------------
 
     async def _attempt(
-        self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace, clock: _UrlClock, priority: int
+        self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace, clock: _UrlClock, priority: int,
+        not_before: float = 0.0,
     ) -> Body:
         current, seen = url, {url}
         loop = asyncio.get_running_loop()
         while True:
             await self._check(current)
-            lease = await self._host(current).acquire(priority)
+            lease = await self._host(current).acquire(priority, not_before if current == url else 0.0)
             try:
                 async with self._global:
                     if trace.started is None:
                         trace.started = time.monotonic()
+                        trace.started_at = iso_utc(datetime.now(UTC))
                         if clock.deadline is None:  # the URL's clock starts with its first request
                             clock.deadline = loop.time() + self.options.deadline_s
                         trace.deadline = min(clock.deadline, loop.time() + self.options.total_timeout_s)
@@ -456,10 +462,16 @@ class Fetcher:
             raise _Failure("too_large", f"{url}: Content-Length {length} is over the {limit}-byte limit")
         decoder = _decoder(url, response.headers.get("content-encoding", ""), inflated_limit)
         out = bytearray()
+        began = time.monotonic()
+        floor, grace = self.options.min_rate_bytes_s, self.options.min_rate_after_s
         async for chunk in response.aiter_raw():
             trace.wire_bytes += len(chunk)
             if trace.wire_bytes > limit:
                 raise _Failure("too_large", f"{url}: body is over the {limit}-byte limit")
+            taken = time.monotonic() - began
+            if taken >= grace and trace.wire_bytes < floor * taken:
+                raise _Failure("too_slow", f"{url}: body trickling at {trace.wire_bytes / taken:.0f} bytes/s after {taken:.0f}s, "
+                                           f"under the {floor:g} bytes/s floor (fetch.min_rate_bytes_s); not retried in this run")
             out += decoder.feed(chunk)
         out += decoder.flush()
         return bytes(out)

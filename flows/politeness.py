@@ -12,7 +12,6 @@ within the host's delay, not after the rest of the host's queue.
 from __future__ import annotations
 
 import asyncio
-import heapq
 import itertools
 
 RETRY = 0  # priorities: lower goes first
@@ -28,14 +27,19 @@ class HostSlots:
         self.active = 0
         self.stalled = 0
         self.next_at = 0.0  # loop time of the next allowed start
-        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []
+        self._queue: list[tuple[int, int, float, asyncio.Future[None]]] = []  # priority, order, not before, waiter
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
-    async def acquire(self, priority: int = FIRST) -> Lease:
-        """Wait for a slot (retries first, then in arrival order) and the host's delay."""
+    async def acquire(self, priority: int = FIRST, not_before: float = 0.0) -> Lease:
+        """Wait for a slot (retries first, then in arrival order), the host's delay, and `not_before` (loop time).
+
+        A retry queues at once with its `not_before`, so that no first attempt takes the
+        moment its wait ends (a Retry-After is then honoured to the host's delay at worst).
+        """
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        heapq.heappush(self._queue, (priority, next(self._order), waiter))
+        self._queue.append((priority, next(self._order), not_before, waiter))
+        self._queue.sort(key=lambda entry: entry[:2])
         self._dispatch()
         try:
             await waiter
@@ -61,20 +65,19 @@ class HostSlots:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        while self._queue:
-            if self._queue[0][2].done():  # a waiter cancelled while queued
-                heapq.heappop(self._queue)
-                continue
-            if self.active >= self.concurrency:
+        self._queue = [entry for entry in self._queue if not entry[3].done()]  # waiters cancelled while queued
+        while self._queue and self.active < self.concurrency:
+            now = loop.time()
+            ready = next((entry for entry in self._queue if entry[2] <= now), None)
+            start = max(self.next_at, min(entry[2] for entry in self._queue)) if ready is None else self.next_at
+            if start > now:
+                self._timer = loop.call_later(start - now, self._dispatch)
                 return
-            wait = self.next_at - loop.time()
-            if wait > 0:
-                self._timer = loop.call_later(wait, self._dispatch)
-                return
-            _, _, waiter = heapq.heappop(self._queue)
+            assert ready is not None
+            self._queue.remove(ready)
             self.active += 1
-            self.next_at = loop.time() + self.delay
-            waiter.set_result(None)
+            self.next_at = now + self.delay
+            ready[3].set_result(None)
 
 
 class Lease:
