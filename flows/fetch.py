@@ -275,10 +275,10 @@ class Fetcher:
                 if url not in str(failure):
                     failure = _Failure(failure.error_class, f"{url} (redirected): {failure}", failure.transient, failure.retry_after)
                 fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, failure=failure))
-                wait = self._retry_wait(url, attempt, failure, clock)
-                if wait is None:
+                retry_at = self._retry_at(url, attempt, failure, clock)
+                if retry_at is None:
                     return Outcome(tuple(fetches), reject=Reject(url, STAGE, failure.error_class, str(failure), fetch_id=fetch_id))
-                not_before = asyncio.get_running_loop().time() + wait  # waited in the host's queue, ahead of first attempts
+                not_before = retry_at  # waited in the host's queue, ahead of first attempts
                 continue
             except Exception as exc:  # a bug must not fail the batch: record it and go on
                 log.exception("unexpected error fetching %s", url)
@@ -289,18 +289,20 @@ class Fetcher:
             return Outcome(tuple(fetches), body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retry_wait(self, url: str, attempt: int, failure: _Failure, clock: _UrlClock) -> float | None:
-        """Seconds to wait before the next attempt, or None when there is none (not worth it, or no time left)."""
+    def _retry_at(self, url: str, attempt: int, failure: _Failure, clock: _UrlClock) -> float | None:
+        """When (loop time) the next attempt may start, or None when there is none (not worth it, or no time left)."""
         if not failure.transient or attempt > self.options.retries:
             return None
+        now = asyncio.get_running_loop().time()
         if failure.retry_after is not None:
-            wait = min(failure.retry_after, self.options.max_retry_after_s)  # what the server said, no jitter
-            self._host(url).hold_off(wait)
+            at = now + min(failure.retry_after, self.options.max_retry_after_s)  # what the server said, no jitter
         else:
-            wait = min(self.options.backoff_s * 2 ** (attempt - 1), self.options.max_backoff_s) * random.uniform(0.5, 1.5)
-        if clock.deadline is not None and asyncio.get_running_loop().time() + wait >= clock.deadline:
+            at = now + min(self.options.backoff_s * 2 ** (attempt - 1), self.options.max_backoff_s) * random.uniform(0.5, 1.5)
+        if clock.deadline is not None and at >= clock.deadline:
             return None  # the retry could not finish within the URL's deadline
-        return wait
+        if failure.retry_after is not None:
+            self._host(url).hold_off(at)  # the whole host waits, and this URL goes first when it is over
+        return at
 
     def _record(
         self,

@@ -12,6 +12,7 @@ within the host's delay, not after the rest of the host's queue.
 from __future__ import annotations
 
 import asyncio
+import heapq
 import itertools
 
 RETRY = 0  # priorities: lower goes first
@@ -27,7 +28,8 @@ class HostSlots:
         self.active = 0
         self.stalled = 0
         self.next_at = 0.0  # loop time of the next allowed start
-        self._queue: list[tuple[int, int, float, asyncio.Future[None]]] = []  # priority, order, not before, waiter
+        self._queue: list[tuple[int, int, asyncio.Future[None]]] = []  # a heap: priority, order, waiter
+        self._later: list[tuple[float, int, int, asyncio.Future[None]]] = []  # a heap: not before, priority, order, waiter
         self._order = itertools.count()
         self._timer: asyncio.TimerHandle | None = None
 
@@ -38,8 +40,10 @@ class HostSlots:
         moment its wait ends (a Retry-After is then honoured to the host's delay at worst).
         """
         waiter: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._queue.append((priority, next(self._order), not_before, waiter))
-        self._queue.sort(key=lambda entry: entry[:2])
+        if not_before > asyncio.get_running_loop().time():
+            heapq.heappush(self._later, (not_before, priority, next(self._order), waiter))
+        else:
+            heapq.heappush(self._queue, (priority, next(self._order), waiter))
         self._dispatch()
         try:
             await waiter
@@ -51,9 +55,9 @@ class HostSlots:
             raise
         return Lease(self)
 
-    def hold_off(self, seconds: float) -> None:
-        """No new request to this host for `seconds` (a 429's or 503's Retry-After)."""
-        self.next_at = max(self.next_at, asyncio.get_running_loop().time() + seconds)
+    def hold_off(self, until: float) -> None:
+        """No new request to this host before `until` (loop time: a 429's or 503's Retry-After)."""
+        self.next_at = max(self.next_at, until)
         self._dispatch()
 
     def _give_back(self) -> None:
@@ -65,19 +69,23 @@ class HostSlots:
         if self._timer is not None:
             self._timer.cancel()
             self._timer = None
-        self._queue = [entry for entry in self._queue if not entry[3].done()]  # waiters cancelled while queued
-        while self._queue and self.active < self.concurrency:
+        while True:
             now = loop.time()
-            ready = next((entry for entry in self._queue if entry[2] <= now), None)
-            start = max(self.next_at, min(entry[2] for entry in self._queue)) if ready is None else self.next_at
+            while self._later and self._later[0][0] <= now:  # retries whose wait is over join the queue
+                _, priority, order, waiter = heapq.heappop(self._later)
+                heapq.heappush(self._queue, (priority, order, waiter))
+            while self._queue and self._queue[0][2].done():  # waiters cancelled while queued
+                heapq.heappop(self._queue)
+            if self.active >= self.concurrency or not (self._queue or self._later):
+                return
+            start = self.next_at if self._queue else max(self.next_at, self._later[0][0])
             if start > now:
                 self._timer = loop.call_later(start - now, self._dispatch)
                 return
-            assert ready is not None
-            self._queue.remove(ready)
+            _, _, waiter = heapq.heappop(self._queue)
             self.active += 1
             self.next_at = now + self.delay
-            ready[3].set_result(None)
+            waiter.set_result(None)
 
 
 class Lease:
