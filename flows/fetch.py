@@ -99,6 +99,7 @@ class FetchOptions:
 
     def __post_init__(self) -> None:
         parse_networks(self.allowed_networks)  # a CIDR that is not one is a configuration error, said at once
+        object.__setattr__(self, "allowed_networks", tuple(self.allowed_networks))  # hashable after a JSON round trip
 
 
 @dataclass
@@ -349,7 +350,8 @@ class Fetcher:
         loop = asyncio.get_running_loop()
         while True:
             await self._check(current)
-            lease = await self._host(current).acquire(priority, not_before if current == url else 0.0)
+            # a redirect hop goes ahead of the URLs not yet started: a URL under way is finished first
+            lease = await (self._host(current).acquire(priority, not_before) if current == url else self._host(current).acquire(RETRY))
             try:
                 async with self._global:
                     if trace.started is None:

@@ -455,3 +455,14 @@ def test_urls_left_when_the_budget_runs_out_are_deferred(web: HTTPServer, tmp_pa
     assert [d.uri for d in batch.documents] == [web.url_for("/good")]
     late = fetch_batch(items, OPTIONS, tmp_path, budget_until=time.time() - 1)  # nothing started after the budget
     assert [f.error_class for f in late.fetches] == ["deferred", "deferred"] and not late.documents
+
+
+def test_a_redirect_hop_goes_ahead_of_the_urls_not_yet_started(web: HTTPServer, tmp_path: Path) -> None:
+    web.expect_request("/moved").respond_with_data("", status=301, headers={"Location": "/good-new"})
+    web.expect_request("/good-new").respond_with_data(OTHER_PAGE, content_type=HTML)
+    for n in range(4):
+        web.expect_request(f"/p{n}").respond_with_data(OTHER_PAGE + str(n).encode(), content_type=HTML)
+    batch = run(web, ["/moved", *[f"/p{n}" for n in range(4)]], tmp_path, per_host_concurrency=1, per_host_delay_s=0.1)
+    paths = [r.path for r, _ in web.log]
+    assert paths.index("/good-new") == paths.index("/moved") + 1, paths
+    assert len(batch.documents) == 6 and not batch.rejects
