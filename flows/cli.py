@@ -62,8 +62,10 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--url", action="append", default=[], metavar="URL", help="an article URL (repeatable)")
     run.add_argument("--urls-file", type=Path, help="a file with one article URL per line")
     run.add_argument("--no-seeds", action="store_true", help="ingest only the web sources")
+    run.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
+                     help="also fetch from this non-public network, e.g. 127.0.0.1/32 for a local test site (repeatable)")
     run.add_argument("--allow-private", action="store_true",
-                     help="allow fetching private and loopback addresses (off by default, for safety)")
+                     help="allow loopback and private ranges, never link-local or cloud metadata (prefer --allow-network)")
 
     serve = sub.add_parser("serve", help="serve ingest-news as scheduled deployments (needs a Prefect server)",
                            description="Register ingest-news deployments on the cron schedules of newsdesk.toml "
@@ -139,6 +141,15 @@ def command_line_sources(args: argparse.Namespace) -> list[dict[str, Any]]:
     return sources
 
 
+def with_allowed_networks(fetch: Any, networks: list[str], allow_private: bool) -> Any:
+    """The [fetch] settings with --allow-network CIDRs added (and --allow-private)."""
+    try:
+        return dataclasses.replace(fetch, allowed_networks=tuple(fetch.allowed_networks) + tuple(networks),
+                                   allow_private=fetch.allow_private or allow_private)
+    except ValueError as err:
+        raise ConfigError(f"--allow-network: {err}") from None
+
+
 def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
     """The ingest-news parameters a run or a deployment gets from the settings."""
     from flows.sources import SourceConfig
@@ -199,6 +210,8 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
           f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged: "
           f"{counts.get('not_modified', 0)} answered 304, {counts.get('not_requested', 0)} not requested as their "
           f"sitemap <lastmod> is older; {counts.get('rejected', 0)} rejected)")
+    if counts.get("deferred"):
+        print(f"{counts['deferred']} URLs deferred: the fetch budget (fetch.budget_s) ran out; the next run fetches them first")
     print("rows added (total in warehouse):")
     for table, total in result["totals"].items():
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
@@ -283,12 +296,11 @@ def main(argv: list[str] | None = None) -> int:
         settings = load_settings(args.config, **overrides)
         if args.command == "run":
             extra = command_line_sources(args)
-            if extra or args.no_seeds or args.allow_private:
+            if extra or args.no_seeds or args.allow_private or args.allow_network:
                 settings = settings.model_copy(update={
                     "sources": settings.sources + extra,
                     "seeds": None if args.no_seeds else settings.seeds,
-                    "fetch": dataclasses.replace(settings.fetch, allow_private=True) if args.allow_private
-                    else settings.fetch,
+                    "fetch": with_allowed_networks(settings.fetch, args.allow_network, args.allow_private),
                 })
             return cmd_run(settings, args.force)
         if args.command == "serve":

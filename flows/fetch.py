@@ -3,30 +3,37 @@
 One pooled `httpx.AsyncClient` per fetch session (the batches of one flow run
 in one process; see `fetch_batch`), HTTP/2 where the server offers it,
 a global and a per-host concurrency limit, a per-host delay (raised to the
-robots.txt `Crawl-delay`), robots.txt obeyed and cached per origin, retries with
-exponential backoff and jitter for timeouts, connection errors, 429 and
-502/503/504 (honouring a capped `Retry-After`), conditional GET from the
-previous validators, and limits on wire size, decompressed size, total time
-and redirects (followed here, so each hop is checked: scheme, address, robots).
+robots.txt `Crawl-delay`) with fair slots (`flows/politeness.py`: a response that
+hangs gives its slot to the host's next URL), robots.txt obeyed and cached per
+origin, conditional GET from the previous validators, and limits on wire size,
+decompressed size, time and redirects (followed here, so each hop is checked:
+scheme, address, robots). Connections go only to checked addresses
+(`flows/addresses.py`).
+
+Each URL has one deadline (`deadline_s`) for all its attempts. Retried, with
+exponential backoff and jitter, only where a retry can help: a connection that
+could not be made or broke before the response, 429 and 502/503/504 (waiting
+exactly a capped `Retry-After`, ahead of the host's other URLs). A response that
+stalls or trickles past the deadline is not asked again in this run. The run's
+fetch budget (`budget_s`) ends the stage: URLs not done by then are `deferred`.
 
 Every attempt becomes a `Fetch` record; a URL that fails for good also becomes a
 `Reject(uri, "fetch", error_class, message)`. A failed URL never fails the batch.
 
 Error classes: timeout, connection, dns, http_429, http_5xx, http_4xx,
 too_large, decompression_bomb, content_encoding, content_type, redirect_loop,
-too_many_redirects, bad_redirect, http_3xx, private_address, unsupported_scheme,
-invalid_url, robots_disallowed, robots_unreachable, internal.
+too_many_redirects, bad_redirect, http_3xx, too_slow, private_address, unsupported_scheme,
+invalid_url, robots_disallowed, robots_unreachable, internal; and `deferred` (a
+fetch row only, no reject).
 """
 
 from __future__ import annotations
 
 import asyncio
 import hashlib
-import ipaddress
 import logging
 import os
 import random
-import socket
 import ssl
 import threading
 import time
@@ -42,11 +49,14 @@ from types import TracebackType
 from typing import Any, TypeVar
 from urllib.parse import urldefrag, urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 
 from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, sniff_charset, sniff_media_type
 from transforms.models import Document, Fetch, Reject, Validators, WorkItem, iso_utc
+from flows.addresses import AddressBook, AddressRefused, PinnedBackend, Resolver, parse_networks
+from flows.politeness import FIRST, RETRY, HostSlots, Lease
 from warehouse.raw import write_raw
 
 log = logging.getLogger(__name__)
@@ -56,6 +66,7 @@ REDIRECT_CODES = frozenset({301, 302, 303, 307, 308})
 RETRY_CODES = frozenset({502, 503, 504})
 ROBOTS_MAX_BYTES = 512_000
 ROBOTS_MAX_REDIRECTS = 5
+MAX_STALLED_PER_SLOT = 4  # stalled requests let go of their host slot, per slot
 DOCUMENT_SOURCE = {"urls": "url", "url": "url", "feed": "feed", "sitemap": "sitemap"}
 T = TypeVar("T")
 
@@ -65,6 +76,11 @@ class FetchOptions:
     user_agent: str = "newsdesk/0.1 (+https://github.com/newsdesk/newsdesk)"
     timeout_s: float = 20.0  # connect / read / write / pool, each
     total_timeout_s: float = 60.0  # one attempt, all redirect hops and the whole body
+    deadline_s: float = 45.0  # one URL, all its attempts and waits; a URL still unfinished then fails for this run
+    budget_s: float = 1800.0  # the run's fetch stage; URLs left when it runs out are `deferred` to the next run
+    slot_release_s: float = 2.0  # a response without headers by then gives its per-host slot to the next URL
+    min_rate_bytes_s: float = 512.0  # a body arriving slower than this on average, once ...
+    min_rate_after_s: float = 10.0  # ... this long after its headers, is cut (`too_slow`) and not retried in this run
     max_bytes: int = 10_000_000  # on the wire
     max_decompressed_bytes: int = 50_000_000
     max_redirects: int = 5
@@ -76,10 +92,14 @@ class FetchOptions:
     max_backoff_s: float = 60.0
     max_retry_after_s: float = 120.0
     max_crawl_delay_s: float = 30.0
-    allow_private: bool = False
-    allowed_networks: tuple[str, ...] = ()  # CIDRs fetched even when private, e.g. ("127.0.0.1/32",)
+    allow_private: bool = False  # loopback and private ranges (never link-local nor cloud metadata)
+    allowed_networks: tuple[str, ...] = ()  # CIDRs fetched even when not public, e.g. ("127.0.0.1/32",)
     respect_robots: bool = True
     http2: bool = True
+
+    def __post_init__(self) -> None:
+        parse_networks(self.allowed_networks)  # a CIDR that is not one is a configuration error, said at once
+        object.__setattr__(self, "allowed_networks", tuple(self.allowed_networks))  # hashable after a JSON round trip
 
 
 @dataclass
@@ -108,6 +128,28 @@ class Outcome:
     fetches: tuple[Fetch, ...]
     body: Body | None = None
     reject: Reject | None = None
+    deferred: bool = False  # the run's fetch budget ran out first
+
+
+@dataclass
+class _UrlClock:
+    deadline: float | None = None  # loop time; set by the URL's first request
+
+
+def _fetch_id(url: str, attempt: int) -> str:
+    return hashlib.sha256(f"{url}\n{attempt}\n{time.time_ns()}\n{random.random()}".encode()).hexdigest()[:32]
+
+
+def _phase(trace: _Trace) -> str:
+    if trace.status is None:
+        return "waiting for the response"
+    return "reading the body" if trace.wire_bytes else "waiting for the body"
+
+
+def _describe(exc: BaseException, phase: str) -> str:
+    """An exception as `Class: message`, never empty: `Class while <phase>` when it says nothing."""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} while {phase}"
 
 
 class _Failure(Exception):
@@ -131,28 +173,8 @@ class _Trace:
     last_modified: str | None = None
     redirects: int = 0
     started: float | None = None
+    started_at: str | None = None  # ISO UTC: when the request went out (after any wait for a slot)
     deadline: float | None = None
-
-
-class _Host:
-    def __init__(self, concurrency: int, delay: float) -> None:
-        self.sem = asyncio.Semaphore(concurrency)
-        self.lock = asyncio.Lock()
-        self.delay = delay
-        self.next_at = 0.0
-
-    @asynccontextmanager
-    async def slot(self) -> AsyncIterator[None]:
-        async with self.sem:
-            async with self.lock:
-                wait = self.next_at - time.monotonic()
-                if wait > 0:
-                    await asyncio.sleep(wait)
-                self.next_at = time.monotonic() + self.delay
-            yield
-
-    def hold_off(self, seconds: float) -> None:
-        self.next_at = max(self.next_at, time.monotonic() + seconds)
 
 
 @lru_cache(maxsize=2)
@@ -165,23 +187,34 @@ def _tls_context(http2: bool) -> ssl.SSLContext:
 class Fetcher:
     """One batch's (or one session's) HTTP machinery; use as `async with Fetcher(options, raw_root) as fetcher`."""
 
-    def __init__(self, options: FetchOptions, raw_root: Path | None = None) -> None:
+    def __init__(self, options: FetchOptions, raw_root: Path | None = None, resolver: Resolver | None = None,
+                 network: httpcore.AsyncNetworkBackend | None = None) -> None:
+        """`resolver` (host, port -> addresses) and `network` (the socket layer) replace the system's, for tests."""
         self.options = options
+        self._network = network
         self.raw_root = raw_root
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(options.concurrency)
-        self._hosts: dict[str, _Host] = {}
+        self._hosts: dict[str, HostSlots] = {}
         self._robots: dict[str, Protego | _Failure | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
-        self._addresses: dict[str, bool | _Failure] = {}
-        self._allowed = [ipaddress.ip_network(n, strict=False) for n in options.allowed_networks]
+        self.addresses = AddressBook(parse_networks(options.allowed_networks), options.allow_private, resolver)
 
     async def __aenter__(self) -> Fetcher:
         limits = httpx.Limits(max_connections=self.options.concurrency, max_keepalive_connections=self.options.concurrency)
-        self._client = httpx.AsyncClient(
+        transport = httpx.AsyncHTTPTransport(http2=self.options.http2, verify=_tls_context(self.options.http2), limits=limits)
+        # Connections go to the addresses checked by `self.addresses`, never to a second DNS answer.
+        transport._pool = httpcore.AsyncConnectionPool(
+            ssl_context=_tls_context(self.options.http2),
+            max_connections=limits.max_connections,
+            max_keepalive_connections=limits.max_keepalive_connections,
+            keepalive_expiry=limits.keepalive_expiry,
+            http1=True,
             http2=self.options.http2,
-            verify=_tls_context(self.options.http2),
-            limits=limits,
+            network_backend=PinnedBackend(self.addresses, self._network),
+        )
+        self._client = httpx.AsyncClient(
+            transport=transport,
             timeout=httpx.Timeout(self.options.timeout_s),
             follow_redirects=False,
             headers={"User-Agent": self.options.user_agent, "Accept-Encoding": "gzip, deflate"},
@@ -195,43 +228,82 @@ class Fetcher:
     # --- one URL, with retries -------------------------------------------------
 
     async def fetch_url(
-        self, url: str, *, accept: frozenset[str] = HTML_TYPES, validators: Validators | None = None, source_name: str | None = None
+        self,
+        url: str,
+        *,
+        accept: frozenset[str] = HTML_TYPES,
+        validators: Validators | None = None,
+        source_name: str | None = None,
+        budget_until: float | None = None,
     ) -> Outcome:
-        """Fetch one URL (retrying transient failures); never raises for a known failure."""
+        """Fetch one URL (retrying where a retry can help, within its deadline); never raises for a known failure.
+
+        `budget_until` (epoch seconds) is the end of the run's fetch budget: a URL not done by then
+        ends as one `deferred` fetch row, no reject, to be fetched first next run.
+        """
         fetches: list[Fetch] = []
-        attempts = self.options.retries + 1
-        for attempt in range(1, attempts + 1):
+        clock = _UrlClock()
+        loop = asyncio.get_running_loop()
+        budget_at = None if budget_until is None else loop.time() + (budget_until - time.time())
+        budget = asyncio.timeout_at(budget_at)
+        try:
+            async with budget:
+                return await self._attempts(url, accept, validators, source_name, fetches, clock)
+        except TimeoutError:
+            if not budget.expired():
+                raise
+            fetch_id = _fetch_id(url, len(fetches) + 1)
+            cut = _Failure("deferred", f"{url}: not fetched before the run's fetch budget ran out "
+                                       f"(fetch.budget_s = {self.options.budget_s:g}); it is fetched first next run")
+            record = self._record(fetch_id, url, _Trace(final_url=url), iso_utc(datetime.now(UTC)), len(fetches) + 1,
+                                  time.monotonic(), source_name, failure=cut)
+            return Outcome((*fetches, record), deferred=True)
+
+    async def _attempts(
+        self, url: str, accept: frozenset[str], validators: Validators | None, source_name: str | None,
+        fetches: list[Fetch], clock: _UrlClock,
+    ) -> Outcome:
+        not_before = 0.0  # loop time a retry may start
+        for attempt in range(1, self.options.retries + 2):
             fetched_at = iso_utc(datetime.now(UTC))
-            fetch_id = hashlib.sha256(f"{url}\n{attempt}\n{fetched_at}\n{random.random()}".encode()).hexdigest()[:32]
+            fetch_id = _fetch_id(url, attempt)
             trace = _Trace(final_url=url)
-            clock = time.monotonic()
+            started = time.monotonic()
             try:
-                body = await self._attempt(url, accept, validators, trace)
+                body = await self._attempt(url, accept, validators, trace, clock,
+                                           RETRY if attempt > 1 else FIRST, not_before)
             except _Failure as failure:
                 if url not in str(failure):
                     failure = _Failure(failure.error_class, f"{url} (redirected): {failure}", failure.transient, failure.retry_after)
-                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, failure=failure))
-                if not failure.transient or attempt == attempts:
+                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, failure=failure))
+                retry_at = self._retry_at(url, attempt, failure, clock)
+                if retry_at is None:
                     return Outcome(tuple(fetches), reject=Reject(url, STAGE, failure.error_class, str(failure), fetch_id=fetch_id))
-                await self._pause(url, attempt, failure)
+                not_before = retry_at  # waited in the host's queue, ahead of first attempts
                 continue
             except Exception as exc:  # a bug must not fail the batch: record it and go on
                 log.exception("unexpected error fetching %s", url)
-                bug = _Failure("internal", f"{url}: unexpected {type(exc).__name__}: {exc} (please report this)")
-                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, failure=bug))
+                bug = _Failure("internal", f"{url}: unexpected {_describe(exc, 'fetching')} (please report this)")
+                fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, failure=bug))
                 return Outcome(tuple(fetches), reject=Reject(url, STAGE, "internal", str(bug), fetch_id=fetch_id))
-            record = self._record(fetch_id, url, trace, fetched_at, attempt, clock, source_name, body=body)
-            fetches.append(record)
+            fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, body=body))
             return Outcome(tuple(fetches), body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    async def _pause(self, url: str, attempt: int, failure: _Failure) -> None:
+    def _retry_at(self, url: str, attempt: int, failure: _Failure, clock: _UrlClock) -> float | None:
+        """When (loop time) the next attempt may start, or None when there is none (not worth it, or no time left)."""
+        if not failure.transient or attempt > self.options.retries:
+            return None
+        now = asyncio.get_running_loop().time()
         if failure.retry_after is not None:
-            wait = min(failure.retry_after, self.options.max_retry_after_s)
-            self._host(url).hold_off(wait)
+            at = now + min(failure.retry_after, self.options.max_retry_after_s)  # what the server said, no jitter
         else:
-            wait = min(self.options.backoff_s * 2 ** (attempt - 1), self.options.max_backoff_s) * random.uniform(0.5, 1.5)
-        await asyncio.sleep(wait)
+            at = now + min(self.options.backoff_s * 2 ** (attempt - 1), self.options.max_backoff_s) * random.uniform(0.5, 1.5)
+        if clock.deadline is not None and at >= clock.deadline:
+            return None  # the retry could not finish within the URL's deadline
+        if failure.retry_after is not None:
+            self._host(url).hold_off(at)  # the whole host waits, and this URL goes first when it is over
+        return at
 
     def _record(
         self,
@@ -262,7 +334,7 @@ class Fetcher:
             error_class=failure.error_class if failure else None,
             error=str(failure) if failure else None,
             attempt=attempt,
-            fetched_at=fetched_at,
+            fetched_at=trace.started_at or fetched_at,
             not_modified=body.not_modified if body else False,
             source_name=source_name,
             redirects=trace.redirects,
@@ -270,20 +342,33 @@ class Fetcher:
 
     # --- one attempt: redirect hops ----------------------------------------------
 
-    async def _attempt(self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace) -> Body:
+    async def _attempt(
+        self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace, clock: _UrlClock, priority: int,
+        not_before: float = 0.0,
+    ) -> Body:
         current, seen = url, {url}
+        loop = asyncio.get_running_loop()
         while True:
             await self._check(current)
-            async with self._host(current).slot(), self._global:
-                loop = asyncio.get_running_loop()
-                if trace.started is None:
-                    trace.started = time.monotonic()
-                    trace.deadline = loop.time() + self.options.total_timeout_s
-                try:
-                    async with asyncio.timeout_at(trace.deadline):
-                        result = await self._hop(current, accept, validators if current == url else None, trace)
-                except TimeoutError as exc:
-                    raise _Failure("timeout", f"{url}: no complete response within {self.options.total_timeout_s}s", True) from exc
+            # a redirect hop goes ahead of the URLs not yet started: a URL under way is finished first
+            lease = await (self._host(current).acquire(priority, not_before) if current == url else self._host(current).acquire(RETRY))
+            try:
+                async with self._global:
+                    if trace.started is None:
+                        trace.started = time.monotonic()
+                        trace.started_at = iso_utc(datetime.now(UTC))
+                        if clock.deadline is None:  # the URL's clock starts with its first request
+                            clock.deadline = loop.time() + self.options.deadline_s
+                        trace.deadline = min(clock.deadline, loop.time() + self.options.total_timeout_s)
+                    try:
+                        async with asyncio.timeout_at(trace.deadline):
+                            result = await self._hop(current, accept, validators if current == url else None, trace, lease)
+                    except TimeoutError as exc:
+                        limit = min(self.options.deadline_s, self.options.total_timeout_s)
+                        raise _Failure("timeout", f"{url}: no complete response within {limit:g}s "
+                                                  f"({_phase(trace)}); not retried in this run") from exc
+            finally:
+                lease.close()
             if isinstance(result, Body):
                 return result
             target = result
@@ -295,8 +380,12 @@ class Fetcher:
             seen.add(target)
             current = target
 
-    async def _hop(self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace) -> Body | str:
-        """One request: a Body, or the next URL of a redirect."""
+    async def _hop(self, url: str, accept: frozenset[str], validators: Validators | None, trace: _Trace, lease: Lease) -> Body | str:
+        """One request: a Body, or the next URL of a redirect.
+
+        Retried (transient) only when a retry can help: the connection could not be made, or it
+        broke before the response began. A response that stalls is not asked again in this run.
+        """
         assert self._client is not None
         headers = {"Accept": _accept_header(accept)}
         if validators is not None and validators.etag:
@@ -306,17 +395,25 @@ class Fetcher:
         trace.final_url = url
         try:
             async with self._client.stream("GET", url, headers=headers) as response:
+                lease.answered()
                 trace.status = response.status_code
                 trace.content_type = response.headers.get("content-type")
                 trace.etag = response.headers.get("etag")
                 trace.last_modified = response.headers.get("last-modified")
                 return await self._response(url, response, accept, validators, trace)
+        except AddressRefused as refused:
+            raise _Failure(refused.error_class, f"{url}: {refused}") from refused
+        except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
+            raise _Failure("timeout", f"{url}: {_describe(exc, 'connecting')} after {self.options.timeout_s:g}s", True) from exc
         except httpx.TimeoutException as exc:
-            raise _Failure("timeout", f"{url}: {type(exc).__name__} after {self.options.timeout_s}s", True) from exc
+            raise _Failure("timeout", f"{url}: {_describe(exc, _phase(trace))} after {self.options.timeout_s:g}s; "
+                                      "not retried in this run") from exc
         except httpx.ConnectError as exc:
-            raise _Failure("connection", f"{url}: cannot connect ({exc})", True) from exc
+            raise _Failure("connection", f"{url}: cannot connect ({_describe(exc, 'connecting')})", True) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
-            raise _Failure("connection", f"{url}: connection failed mid-response ({type(exc).__name__}: {exc})", True) from exc
+            early = trace.status is None  # broke before the response began: worth another try
+            raise _Failure("connection", f"{url}: connection failed {'before the response' if early else 'mid-response'} "
+                                         f"({_describe(exc, _phase(trace))})", early) from exc
 
     async def _response(
         self, url: str, response: httpx.Response, accept: frozenset[str], validators: Validators | None, trace: _Trace
@@ -337,7 +434,9 @@ class Fetcher:
             return Body(url, url, status, b"", "", None, validators.content_hash, not_modified=True)
         if status == 429 or status in RETRY_CODES:
             code = "http_429" if status == 429 else "http_5xx"
-            raise _Failure(code, f"{url}: HTTP {status}, will retry", True, _retry_after(response.headers.get("retry-after")))
+            retry_after = _retry_after(response.headers.get("retry-after"))
+            said = f" (Retry-After {retry_after:g}s)" if retry_after is not None else ""
+            raise _Failure(code, f"{url}: HTTP {status}{said}", True, retry_after)
         if 300 <= status < 400:
             raise _Failure("http_3xx", f"{url}: HTTP {status} is neither a redirect with a Location nor a page")
         if status >= 400 or status < 200:
@@ -367,10 +466,16 @@ class Fetcher:
             raise _Failure("too_large", f"{url}: Content-Length {length} is over the {limit}-byte limit")
         decoder = _decoder(url, response.headers.get("content-encoding", ""), inflated_limit)
         out = bytearray()
+        began = time.monotonic()
+        floor, grace = self.options.min_rate_bytes_s, self.options.min_rate_after_s
         async for chunk in response.aiter_raw():
             trace.wire_bytes += len(chunk)
             if trace.wire_bytes > limit:
                 raise _Failure("too_large", f"{url}: body is over the {limit}-byte limit")
+            taken = time.monotonic() - began
+            if taken >= grace and trace.wire_bytes < floor * taken:
+                raise _Failure("too_slow", f"{url}: body trickling at {trace.wire_bytes / taken:.0f} bytes/s after {taken:.0f}s, "
+                                           f"under the {floor:g} bytes/s floor (fetch.min_rate_bytes_s); not retried in this run")
             out += decoder.feed(chunk)
         out += decoder.flush()
         return bytes(out)
@@ -389,30 +494,10 @@ class Fetcher:
             await self._check_robots(url)
 
     async def _check_address(self, url: str, host: str, port: int) -> None:
-        if self.options.allow_private:
-            return
-        known = self._addresses.get(host)
-        if known is None:
-            known = await self._resolve(host, port)
-            self._addresses[host] = known
-        if isinstance(known, _Failure):
-            raise _Failure(known.error_class, f"{url}: {known}", known.transient)
-
-    async def _resolve(self, host: str, port: int) -> bool | _Failure:
         try:
-            addresses = [ipaddress.ip_address(host)]
-        except ValueError:
-            try:
-                infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
-            except (socket.gaierror, UnicodeError) as exc:
-                return _Failure("dns", f"cannot resolve {host} ({exc})")
-            addresses = [ipaddress.ip_address(str(info[4][0]).split("%")[0]) for info in infos]
-        for address in addresses:
-            mapped = getattr(address, "ipv4_mapped", None) or address
-            public = mapped.is_global and not mapped.is_multicast
-            if not public and not any(mapped in net for net in self._allowed):
-                return _Failure("private_address", f"{host} resolves to the non-public address {mapped}: refused")
-        return True
+            await self.addresses.check(host, port)
+        except AddressRefused as refused:
+            raise _Failure(refused.error_class, f"{url}: {refused}") from refused
 
     async def _check_robots(self, url: str) -> None:
         parts = urlsplit(url)
@@ -432,12 +517,14 @@ class Fetcher:
         assert self._client is not None
         url = f"{origin}/robots.txt"
         try:
-            async with asyncio.timeout(self.options.total_timeout_s):
+            async with asyncio.timeout(min(self.options.deadline_s, self.options.total_timeout_s)):
                 for _ in range(ROBOTS_MAX_REDIRECTS + 1):
                     parts = urlsplit(url)
-                    await self._check_address(url, parts.hostname or "", parts.port or 80)
-                    async with self._host(url).slot(), self._global:
-                        async with self._client.stream("GET", url, headers={"Accept": "text/plain"}) as response:
+                    await self._check_address(url, parts.hostname or "", parts.port or (443 if parts.scheme == "https" else 80))
+                    lease = await self._host(url).acquire(RETRY)  # ahead of the pages waiting for it
+                    try:
+                        async with self._global, self._client.stream("GET", url, headers={"Accept": "text/plain"}) as response:
+                            lease.answered()
                             location = response.headers.get("location")
                             if response.status_code in REDIRECT_CODES and location:
                                 url = urljoin(url, location)
@@ -447,6 +534,8 @@ class Fetcher:
                             if response.status_code >= 500:
                                 return _Failure("robots_unreachable", f"{origin}/robots.txt answered HTTP {response.status_code}")
                             text = await self._read_robots(response)
+                    finally:
+                        lease.close()
                     rules = Protego.parse(text)
                     delay = rules.crawl_delay(self.options.user_agent)
                     if delay:
@@ -456,7 +545,7 @@ class Fetcher:
         except _Failure as failure:
             return failure
         except (httpx.HTTPError, TimeoutError) as exc:
-            return _Failure("robots_unreachable", f"{origin}/robots.txt could not be fetched ({type(exc).__name__}: {exc})")
+            return _Failure("robots_unreachable", f"{origin}/robots.txt could not be fetched ({_describe(exc, 'fetching it')})")
         return None  # too many redirects: treated as no robots.txt (RFC 9309 2.3.1.2)
 
     async def _read_robots(self, response: httpx.Response) -> str:
@@ -467,11 +556,13 @@ class Fetcher:
                 break
         return bytes(data[:ROBOTS_MAX_BYTES]).decode("utf-8", errors="replace")
 
-    def _host(self, url: str) -> _Host:
+    def _host(self, url: str) -> HostSlots:
         key = urlsplit(url).netloc.lower()
         host = self._hosts.get(key)
         if host is None:
-            host = self._hosts[key] = _Host(self.options.per_host_concurrency, self.options.per_host_delay_s)
+            concurrency = self.options.per_host_concurrency
+            host = self._hosts[key] = HostSlots(concurrency, self.options.per_host_delay_s, self.options.slot_release_s,
+                                                max_stalled=MAX_STALLED_PER_SLOT * concurrency)
         return host
 
 
@@ -546,14 +637,16 @@ async def fetch_batch_async(
     raw_root: Path,
     previous: Mapping[str, Validators] | None = None,
     session: str | None = None,
+    budget_until: float | None = None,
 ) -> FetchBatch:
     previous = previous or {}
     unique = list({item.url: item for item in reversed(items)}.values())[::-1]
     batch = FetchBatch()
-    async with _fetcher(session, options, raw_root) as fetcher:
-        outcomes = await asyncio.gather(
-            *(fetcher.fetch_url(item.url, validators=previous.get(item.url), source_name=item.source_name) for item in unique)
-        )
+    async with session_fetcher(session, options, raw_root) as fetcher:
+        outcomes = await asyncio.gather(*(
+            fetcher.fetch_url(item.url, validators=previous.get(item.url), source_name=item.source_name, budget_until=budget_until)
+            for item in unique
+        ))
     for item, outcome in zip(unique, outcomes, strict=True):
         batch.fetches.extend(outcome.fetches)
         if outcome.reject is not None:
@@ -582,15 +675,19 @@ def fetch_batch(
     raw_root: Path,
     previous: Mapping[str, Validators] | None = None,
     session: str | None = None,
+    budget_until: float | None = None,
 ) -> FetchBatch:
     """Fetch every item's URL; failures become Fetch rows with an error_class and Rejects.
+
+    URLs not done by `budget_until` (epoch seconds: the end of the run's fetch budget) end as a
+    `deferred` fetch row each, without a reject.
 
     Batches given the same `session` (a flow run passes its run id) share one `Fetcher` in
     this process: one connection pool, one robots.txt per origin, and one global and per-host
     limit, so batches fetched side by side are together as polite as the options say.
     Without a session the batch has a fetcher of its own.
     """
-    return run_sync(fetch_batch_async(items, options, raw_root, previous, session))
+    return run_sync(fetch_batch_async(items, options, raw_root, previous, session, budget_until))
 
 
 # --- fetchers shared by the batches of a session ---------------------------------
@@ -610,7 +707,8 @@ _SESSIONS: dict[tuple[str, FetchOptions, str], _Session] = {}
 
 
 @asynccontextmanager
-async def _fetcher(session: str | None, options: FetchOptions, raw_root: Path) -> AsyncIterator[Fetcher]:
+async def session_fetcher(session: str | None, options: FetchOptions, raw_root: Path | None) -> AsyncIterator[Fetcher]:
+    """The session's shared fetcher (a new one for no session); on the fetch loop (`run_sync`)."""
     if session is None:
         async with Fetcher(options, raw_root) as fetcher:
             yield fetcher

@@ -10,6 +10,7 @@ run into DuckDB in a single transaction.
 from __future__ import annotations
 
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -27,14 +28,14 @@ from flows import report
 from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.seeds import list_seed_files, read_seed_documents
-from flows.sources import SourceConfig, discover
-from transforms.documents import select_changed
+from flows.sources import SourceConfig, discover, put_deferred_first
+from transforms.documents import select_changed, select_not_rejected
 from transforms.feeds import unchanged_since_fetched
 from transforms.errors import TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
 from warehouse.raw import read_raw_documents
-from warehouse.state import query_raw_inputs
+from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
 from warehouse.load import (
     connect,
     load_run,
@@ -90,14 +91,25 @@ def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], 
         con.close()
 
 
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def query_fetch_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+    """URLs deferred by the last run (fetched first), and bodies rejected at extraction by this extractor (not redone)."""
+    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        return query_deferred(con), query_rejected_bodies(con, report.extractor_versions())
+    finally:
+        con.close()
+
+
 @task(cache_policy=NO_CACHE)
 def list_seeds(seeds: str) -> tuple[list[Path], list[Reject]]:
     return list_seed_files(Path(seeds))
 
 
 @task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient_only)
-def discover_sources(sources: list[SourceConfig], options: FetchOptions, raw: str) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
-    return discover(sources, options, Path(raw))
+def discover_sources(sources: list[SourceConfig], options: FetchOptions, raw: str, session: str | None = None,
+                     budget_until: float | None = None) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
+    return discover(sources, options, Path(raw), session, budget_until)
 
 
 @task(cache_policy=NO_CACHE)
@@ -109,15 +121,17 @@ def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: boo
 
 @task(cache_policy=NO_CACHE)
 def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
-                     loaded: dict[str, str], force: bool, session: str) -> Inputs:
+                     loaded: dict[str, str], force: bool, session: str, rejected: dict[str, list[str]] | None = None,
+                     budget_until: float | None = None) -> Inputs:
     wanted, skipped = unchanged_since_fetched(items, previous)  # under --force, previous is empty
     if skipped:
         get_run_logger().info("%d of %d URLs not requested: their sitemap <lastmod> is before our last fetch",
                               len(skipped), len(items))
-    got: FetchBatch = fetch_batch(wanted, options, Path(raw), previous, session) if wanted else FetchBatch()
+    got: FetchBatch = fetch_batch(wanted, options, Path(raw), previous, session, budget_until) if wanted else FetchBatch()
     fresh, unchanged = select_changed(got.documents, loaded, force)
+    fresh, known_rejects = select_not_rejected(fresh, {} if force else rejected or {})
     not_modified = sum(1 for f in got.fetches if f.not_modified)
-    return Inputs(fresh, got.rejects, got.fetches, unchanged + not_modified + len(skipped), len(skipped))
+    return Inputs(fresh, got.rejects, got.fetches, unchanged + known_rejects + not_modified + len(skipped), len(skipped))
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
@@ -220,6 +234,7 @@ def ingest_news(
     storage = storage_options or {}
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
     options = FetchOptions(**(fetch_options or {}))
+    budget_until = time.time() + options.budget_s  # the fetch stage's budget, discovery included
     configs = [SourceConfig(**s) for s in sources or []]
 
     paths, early_rejects = list_seeds(seeds) if seeds else ([], [])
@@ -229,8 +244,11 @@ def ingest_news(
     if reextract:
         force, configs = True, []
         raw_rows = query_raw(warehouse, lock_timeout_s)
+    rejected: dict[str, list[str]] = {}
     if configs:
-        items, early_fetches, found_rejects = discover_sources(configs, options, raw)
+        deferred, rejected = query_fetch_state(warehouse, lock_timeout_s)
+        items, early_fetches, found_rejects = discover_sources(configs, options, raw, run_id, budget_until)
+        items = put_deferred_first(items, deferred, configs)
         early_rejects += found_rejects
     logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract",
                 len(paths), len(items), len(configs), len(raw_rows))
@@ -243,8 +261,9 @@ def ingest_news(
             urls = [item.url for item in chunk]
             # --force asks for every body again: no validators, so no 304s and no lastmod skips
             previous = {} if force else _only(iter(urls), validators)
-            yield fetch_batch_task.submit(chunk, options, raw, previous, _only(iter(urls), loaded),
-                                          force, run_id)  # the run's batches share connections and politeness
+            yield fetch_batch_task.submit(chunk, options, raw, previous, _only(iter(urls), loaded), force,
+                                          run_id,  # the run's batches share connections and politeness
+                                          _only(iter(urls), rejected), budget_until)
         for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
 

@@ -49,6 +49,20 @@ def versions(model: str) -> dict[str, str]:
     return out
 
 
+EXTRACTOR_DISTS = ("newsdesk", "trafilatura")  # what decides whether a body is rejected at extraction
+
+
+def extractor_versions() -> dict[str, str]:
+    """The versions that make an extraction reject reproducible: a body they rejected is not extracted again."""
+    out = {}
+    for dist in EXTRACTOR_DISTS:
+        try:
+            out[dist] = metadata.version(dist)
+        except metadata.PackageNotFoundError:
+            out[dist] = "absent"
+    return out
+
+
 def rejects_by_reason(rejects: Sequence[Reject]) -> dict[str, int]:
     return dict(Counter(f"{r.stage}:{r.reason}" for r in rejects).most_common())
 
@@ -70,7 +84,8 @@ def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], a
     counts: Counter[str] = Counter(documents=documents, unchanged=unchanged, articles=len(articles),
                                    mentions=len(analysis.mentions), quotes=len(analysis.quotes),
                                    rejected=len(rejects), fetches=len(fetches),
-                                   not_modified=sum(1 for f in fetches if f.not_modified), not_requested=not_requested)
+                                   not_modified=sum(1 for f in fetches if f.not_modified), not_requested=not_requested,
+                                   deferred=sum(1 for f in fetches if f.error_class == "deferred"))
     failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
     speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
     return BatchSummary(counts, list(rejects), {e.name for e in analysis.entities}, speakers, failures)

@@ -30,7 +30,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from flows.fetch import Fetcher, FetchOptions, run_sync
+from flows.fetch import Fetcher, FetchOptions, run_sync, session_fetcher
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
@@ -94,17 +94,23 @@ class SourceConfig(BaseModel):
 
 
 def discover(
-    sources: Sequence[SourceConfig], options: FetchOptions, raw_root: Path | None = None
+    sources: Sequence[SourceConfig], options: FetchOptions, raw_root: Path | None = None, session: str | None = None,
+    budget_until: float | None = None,
 ) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
-    """The article URLs of all sources (deduplicated), the feed/sitemap fetches, and the rejects."""
-    return run_sync(discover_async(sources, options, raw_root))
+    """The article URLs of all sources (deduplicated), the feed/sitemap fetches, and the rejects.
+
+    With a `session` (the run id) the feeds are fetched by the run's shared fetcher, so that a
+    host's robots.txt is read once for the whole run; `budget_until` is the run's fetch budget.
+    """
+    return run_sync(discover_async(sources, options, raw_root, session, budget_until))
 
 
 async def discover_async(
-    sources: Sequence[SourceConfig], options: FetchOptions, raw_root: Path | None = None
+    sources: Sequence[SourceConfig], options: FetchOptions, raw_root: Path | None = None, session: str | None = None,
+    budget_until: float | None = None,
 ) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
-    async with Fetcher(options, raw_root) as fetcher:
-        found = await asyncio.gather(*(_discover_source(source, fetcher) for source in sources))
+    async with session_fetcher(session, options, raw_root) as fetcher:
+        found = await asyncio.gather(*(_discover_source(source, fetcher, budget_until) for source in sources))
     items: list[WorkItem] = []
     fetches: list[Fetch] = []
     rejects: list[Reject] = []
@@ -124,7 +130,9 @@ async def discover_async(
     return items, fetches, rejects
 
 
-async def _discover_source(source: SourceConfig, fetcher: Fetcher) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
+async def _discover_source(
+    source: SourceConfig, fetcher: Fetcher, budget_until: float | None = None
+) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
     now = iso_utc(datetime.now(UTC))
     items: list[WorkItem] = []
     fetches: list[Fetch] = []
@@ -156,7 +164,7 @@ async def _discover_source(source: SourceConfig, fetcher: Fetcher) -> tuple[list
         level = queue
         queue = []
         outcomes = await asyncio.gather(
-            *(fetcher.fetch_url(url, accept=FEED_TYPES, source_name=source.name) for url, _ in level)
+            *(fetcher.fetch_url(url, accept=FEED_TYPES, source_name=source.name, budget_until=budget_until) for url, _ in level)
         )
         for (url, depth), outcome in zip(level, outcomes, strict=True):
             fetches.extend(outcome.fetches)
@@ -164,9 +172,11 @@ async def _discover_source(source: SourceConfig, fetcher: Fetcher) -> tuple[list
                 rejects.append(outcome.reject)
             if outcome.body is None:
                 continue
-            parsed = take(
-                parse_source(outcome.body.body, url=outcome.body.final_url, max_bytes=fetcher.options.max_decompressed_bytes, **_context(source, now))
-            )
+            parsed = parse_source(outcome.body.body, url=outcome.body.final_url, max_bytes=fetcher.options.max_decompressed_bytes,
+                                  **_context(source, now))
+            fetch_id = outcome.fetches[-1].fetch_id  # the feed's own rejects point at the fetch that got it
+            take(replace(parsed, rejects=tuple(replace(r, fetch_id=fetch_id) if r.uri == outcome.body.final_url else r
+                                               for r in parsed.rejects)))
             for child in parsed.sitemaps:
                 if depth + 1 > MAX_SITEMAP_DEPTH or budget <= 0:
                     rejects.append(Reject(child.url, STAGE, "sitemap_limit", f"source {source.name!r}: skipped {child.url}: "
@@ -177,6 +187,19 @@ async def _discover_source(source: SourceConfig, fetcher: Fetcher) -> tuple[list
                 budget -= 1
                 queue.append((child.url, depth + 1))
     return items, fetches, rejects
+
+
+def put_deferred_first(
+    items: Sequence[WorkItem], deferred: dict[str, str | None], sources: Sequence[SourceConfig]
+) -> list[WorkItem]:
+    """The work items with the URLs a previous run deferred (url -> source name) first; deferred URLs of
+    a configured source that discovery no longer lists are fetched too, once, as plain URLs."""
+    names = {source.name: source for source in sources}
+    listed = {item.url for item in items}
+    now = iso_utc(datetime.now(UTC))
+    missing = [WorkItem(url, name, "urls", now, group=names[name].group) for url, name in deferred.items()
+               if url not in listed and name in names]
+    return missing + [i for i in items if i.url in deferred] + [i for i in items if i.url not in deferred]
 
 
 def _context(source: SourceConfig, now: str) -> dict[str, Any]:

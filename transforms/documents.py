@@ -57,3 +57,10 @@ def select_changed(documents: Sequence[Document], loaded: dict[str, str], force:
         return list(documents), 0
     fresh = [d for d in documents if loaded.get(d.uri) != to_raw_hash(d.body)]
     return fresh, len(documents) - len(fresh)
+
+
+def select_not_rejected(documents: Sequence[Document], rejected: dict[str, list[str]]) -> tuple[list[Document], int]:
+    """The documents whose bytes were not already rejected at extraction (uri -> rejected raw hashes) by the
+    same extractor: extracting them again would only give the same reject. Returns them and how many were left out."""
+    fresh = [d for d in documents if to_raw_hash(d.body) not in rejected.get(d.uri, ())]
+    return fresh, len(documents) - len(fresh)

@@ -116,6 +116,7 @@ def find_mentions(doc: Doc) -> list[MentionSpan]:
     """The doc's entity mentions, cleaned and made consistent within the doc."""
     pieces = [piece for ent in doc.ents if ent.label_ in ENTITY_LABELS for piece in _split_span(ent)]
     spans = [s for s in (_clean_span(piece) for piece in pieces) if s is not None]
+    spans = _opening_persons(doc, spans)
     spans = _extend_persons(doc, _propagate(doc, _extend_persons(doc, spans)))
     spans = _consistent_labels(spans)
     return [MentionSpan(s.start_char, s.end_char, s.label_) for s in sorted(spans, key=lambda s: s.start)]
@@ -172,6 +173,70 @@ def _clean_span(span: Span) -> Span | None:
     if not any(ch.isalpha() for ch in text):
         return None
     return Span(doc, start, end, label=span.label_)
+
+
+# "Jamal Price, a senior who wrote the proposal, said ...": a name that opens a sentence, followed by
+# a speech verb, or by an apposition that describes a person and then a speech verb.
+_SAID = frozenset("""said says told tells added adds explained explains noted notes wrote writes argued argues
+    insisted insists recalled recalls warned warns stressed stresses admitted admits announced announces replied
+    replies responded responds recalled claimed claims testified testifies""".split())
+_PERSON_NOUNS = TITLES | frozenset("""senior junior student freshman sophomore graduate resident teacher worker nurse
+    doctor lawyer attorney parent mother father son daughter wife husband widow farmer owner member fan volunteer
+    organizer organiser activist candidate voter researcher scientist engineer designer artist player survivor
+    victim witness neighbor neighbour friend colleague veteran retiree mom dad grandmother grandfather""".split())
+_APPOSITION_MAX = 16  # tokens between the commas
+
+
+def _opening_persons(doc: Doc, spans: list[Span]) -> list[Span]:
+    """Persons opening a sentence that spaCy missed or took for an organisation.
+
+    Two or three capitalised words at a sentence's start, then "said" (when untagged), or then an
+    apposition naming a person's role or age ("a senior who ...", "the club's coach", "34") and
+    "said" (also when tagged as something else): the words are a person's name.
+    """
+    owner = {i: s for s in spans for i in range(s.start, s.end)}
+    relabel: dict[int, Span] = {}
+    added: list[Span] = []
+    for sent in doc.sents:
+        start = end = sent.start
+        while end < sent.end and end - start < 3 and _name_word(doc[end]):
+            end += 1
+        if end - start < 2 or end >= sent.end or to_country(doc[start:end].text):
+            continue
+        evidence = _said_after(doc, end, sent.end)
+        covering = {id(owner[i]): owner[i] for i in range(start, end) if i in owner}
+        if evidence is None or end < sent.end and doc[end].text[:1].isupper() and doc[end].is_alpha:
+            continue
+        if not covering:
+            added.append(Span(doc, start, end, label="PERSON"))
+        elif evidence == "person" and len(covering) == 1:
+            [span] = covering.values()
+            if (span.start, span.end) == (start, end) and span.label_ in ("ORG", "PERSON"):
+                relabel[span.start] = Span(doc, start, end, label="PERSON")
+    return [relabel.get(s.start, s) for s in spans] + added
+
+
+def _name_word(token: Token) -> bool:
+    text = token.text
+    return (token.is_alpha and len(text) > 1 and text[0].isupper() and not text.isupper() and not token.is_stop
+            and text.lower() not in TITLES)
+
+
+def _said_after(doc: Doc, i: int, end: int) -> str | None:
+    """"said" when a speech verb follows at `i`; "person" when an apposition describing a person
+    and a speech verb follow; otherwise None."""
+    if doc[i].lower_ in _SAID:
+        return "said"
+    if doc[i].text != ",":
+        return None
+    close = next((k for k in range(i + 1, min(end, i + 2 + _APPOSITION_MAX)) if doc[k].text == ","), None)
+    if close is None or close + 1 >= end or doc[close + 1].lower_ not in _SAID:
+        return None
+    apposition = doc[i + 1:close]
+    words = {t.lower_ for t in apposition}
+    if "who" in words or words & _PERSON_NOUNS or (len(apposition) == 1 and apposition[0].like_num):
+        return "person"
+    return None
 
 
 def _propagate(doc: Doc, spans: list[Span]) -> list[Span]:

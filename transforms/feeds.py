@@ -22,7 +22,7 @@ import re
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -141,27 +141,53 @@ def parse_source(
     group: str | None = None,
     max_bytes: int = MAX_FEED_BYTES,
 ) -> Parsed:
-    """Work items from a feed or sitemap body (any supported format, gzipped or not)."""
+    """Work items from a feed or sitemap body (any supported format, gzipped or not).
+
+    A body that is not well-formed gives a `feed_malformed` / `sitemap_malformed` reject (by the
+    source's kind) with the parser's message, even when a lenient parse recovered items (which
+    are returned too); a feed or sitemap that lists nothing usable gives an `empty_feed` reject.
+    """
+    malformed = _malformed_reason(source_kind)
     if body[:2] == GZIP_MAGIC:
         try:
             body = gunzip_bounded(body, max_bytes)
         except UrlError as exc:
-            return _invalid(url, exc.reason, str(exc))
+            return _invalid(url, malformed if exc.reason == "malformed_feed" else exc.reason, f"{url}: {exc}")
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         return _invalid(url, "empty_feed", f"{url}: the feed or sitemap is empty")
     ctx = _Context(url, source_name, source_kind, discovered_at, group)
     if stripped[:1] == b"{":
-        return _parse_json_feed(stripped, ctx)
+        return _nothing_usable(_parse_json_feed(stripped, ctx), ctx)
     if stripped[:1] == b"<":
-        root = _xml_root(stripped)
+        root, error = _xml_root(stripped)
+        if root is None and error is not None:
+            recovered = _xml_root(stripped, recover=True)[0]
+            if recovered is not None and _local(recovered) in ("urlset", "sitemapindex"):
+                parsed = _parse_sitemap(recovered, ctx)
+                broken = Reject(url, STAGE, _malformed_reason("sitemap"), f"{url}: sitemap is not well-formed XML ({error}); "
+                                f"{len(parsed.items) + len(parsed.sitemaps)} entries read leniently")
+                return replace(parsed, rejects=(broken, *parsed.rejects))
         if root is not None and _local(root) in ("urlset", "sitemapindex"):
-            return _parse_sitemap(root, ctx)
-        return _parse_feed(stripped, ctx)
+            return _nothing_usable(_parse_sitemap(root, ctx), ctx)
+        return _nothing_usable(_parse_feed(stripped, ctx), ctx)
     text = stripped.decode("utf-8", errors="replace")
     if re.search(r"^\s*https?://", text, re.MULTILINE) and b"\x00" not in stripped:
         return parse_url_list(text, source_name=source_name, source_kind=source_kind, discovered_at=discovered_at, group=group)
-    return _invalid(url, "malformed_feed", f"{url}: not a feed, sitemap or URL list (starts with {stripped[:20]!r})")
+    return _invalid(url, malformed, f"{url}: not a feed, sitemap or URL list (starts with {stripped[:20]!r})")
+
+
+def _malformed_reason(source_kind: str) -> str:
+    return "sitemap_malformed" if source_kind == "sitemap" else "feed_malformed"
+
+
+def _nothing_usable(parsed: Parsed, ctx: _Context) -> Parsed:
+    """`parsed`, with an `empty_feed` reject when it lists neither an item, a child sitemap nor a reject."""
+    if parsed.items or parsed.sitemaps or parsed.rejects:
+        return parsed
+    what = "sitemap" if parsed.format.startswith("sitemap") or parsed.format == "news_sitemap" else "feed"
+    empty = Reject(ctx.url, STAGE, "empty_feed", f"{ctx.url}: the {what} lists no entry with a usable link")
+    return replace(parsed, rejects=(empty,))
 
 
 @dataclass(frozen=True)
@@ -171,6 +197,10 @@ class _Context:
     source_kind: str
     discovered_at: str
     group: str | None
+
+    @property
+    def malformed(self) -> str:
+        return _malformed_reason(self.source_kind)
 
     def item(self, link: str, published_at: str | None, title: str | None, modified_by: str | None = None) -> WorkItem:
         return WorkItem(
@@ -199,12 +229,13 @@ def gunzip_bounded(body: bytes, max_bytes: int) -> bytes:
     return bytes(out)
 
 
-def _xml_root(body: bytes) -> etree._Element | None:
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False)
+def _xml_root(body: bytes, recover: bool = False) -> tuple[etree._Element | None, str | None]:
+    """The document's root, or None and the parser's message."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, huge_tree=False, load_dtd=False, recover=recover)
     try:
-        return etree.fromstring(body, parser=parser)
-    except (etree.XMLSyntaxError, ValueError):
-        return None
+        return etree.fromstring(body, parser=parser), None
+    except (etree.XMLSyntaxError, ValueError) as exc:
+        return None, str(exc) or type(exc).__name__
 
 
 def _local(element: etree._Element) -> str:
@@ -254,9 +285,9 @@ def _parse_json_feed(body: bytes, ctx: _Context) -> Parsed:
     try:
         data = json.loads(body)
     except (ValueError, RecursionError) as exc:
-        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: JSON Feed is not valid JSON ({exc})")
+        return _invalid(ctx.url, ctx.malformed, f"{ctx.url}: JSON Feed is not valid JSON ({exc})")
     if not isinstance(data, dict) or not isinstance(data.get("items"), list):
-        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: JSON document without an `items` list is not a JSON Feed")
+        return _invalid(ctx.url, ctx.malformed, f"{ctx.url}: JSON document without an `items` list is not a JSON Feed")
     items: list[WorkItem] = []
     rejects: list[Reject] = []
     for entry in data["items"]:
@@ -280,7 +311,7 @@ def _parse_feed(body: bytes, ctx: _Context) -> Parsed:
     entries = parsed.get("entries") or []
     if not version and not entries:
         cause = parsed.get("bozo_exception")
-        return _invalid(ctx.url, "malformed_feed", f"{ctx.url}: not a valid RSS/Atom feed ({cause or 'no feed element'})")
+        return _invalid(ctx.url, ctx.malformed, f"{ctx.url}: not a valid RSS/Atom feed ({cause or 'no feed element'})")
     items: list[WorkItem] = []
     rejects: list[Reject] = []
     for entry in entries:
@@ -295,6 +326,11 @@ def _parse_feed(body: bytes, ctx: _Context) -> Parsed:
         except UrlError as exc:
             rejects.append(Reject(link, STAGE, exc.reason, str(exc)))
     notes = (f"feed is not well-formed, read leniently: {parsed.get('bozo_exception')}",) if parsed.get("bozo") else ()
+    problem = parsed.get("bozo_exception")
+    if parsed.get("bozo") and not isinstance(problem, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)):
+        said = str(problem).strip() or type(problem).__name__
+        rejects.insert(0, Reject(ctx.url, STAGE, ctx.malformed, f"{ctx.url}: feed is not well-formed XML ({said}); "
+                                 f"{len(items)} entries read leniently"))
     fmt = "atom" if version.startswith("atom") else "rss"
     return Parsed(fmt, tuple(items), rejects=tuple(rejects), notes=notes)
 

@@ -1,7 +1,9 @@
-"""What a run asks the warehouse about its own past: inputs to re-extract from the raw store."""
+"""What a run asks the warehouse about its own past: inputs to re-extract from the raw store, URLs whose
+fetch was deferred, and bodies already rejected at extraction (not worth extracting again)."""
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import duckdb
@@ -28,3 +30,40 @@ def query_raw_inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
     """The newest good fetch of every URL that was extracted (or rejected at extraction), for `reextract`."""
     columns = ["url", "final_url", "content_hash", "content_type", "charset", "fetch_id", "source"]
     return [dict(zip(columns, row)) for row in run_sql(con, RAW_INPUTS)]
+
+
+DEFERRED = """
+    SELECT url, source_name FROM (
+        SELECT url, source_name, error_class,
+               row_number() OVER (PARTITION BY url ORDER BY fetched_at DESC, attempt DESC) AS rn
+        FROM fetches)
+    WHERE rn = 1 AND error_class = 'deferred'
+    ORDER BY url
+"""
+
+REJECTED_AT_EXTRACTION = """
+    SELECT DISTINCT f.url, f.content_hash, u.versions
+    FROM rejects r
+    JOIN fetches f ON f.fetch_id = r.fetch_id
+    JOIN runs u ON u.run_id = r.run_id
+    WHERE r.stage = 'extract' AND f.content_hash IS NOT NULL
+"""
+
+
+def query_deferred(con: duckdb.DuckDBPyConnection) -> dict[str, str | None]:
+    """url -> source name of every URL whose newest fetch row says `deferred` (the fetch budget ran out)."""
+    return {url: source for url, source in run_sql(con, DEFERRED)}
+
+
+def query_rejected_bodies(con: duckdb.DuckDBPyConnection, versions: dict[str, str]) -> dict[str, list[str]]:
+    """url -> raw hashes of bodies rejected at extraction by these extractor `versions`
+    (a subset of the runs' `versions` JSON): extracting them again would give the same reject."""
+    out: dict[str, list[str]] = {}
+    for url, content_hash, recorded in run_sql(con, REJECTED_AT_EXTRACTION):
+        try:
+            used = json.loads(recorded or "{}")
+        except ValueError:
+            continue
+        if all(used.get(name) == version for name, version in versions.items()):
+            out.setdefault(url, []).append(content_hash)
+    return out

@@ -116,8 +116,8 @@ def test_malformed_feed_and_failed_source_do_not_stop_the_others(web: HTTPServer
     items, fetches, rejects = discover(sources, OPTIONS)
     assert {i.source_name for i in items} == {"good"} and len(items) == 2
     reasons = {(r.stage, r.reason) for r in rejects}
-    assert reasons == {("discover", "malformed_feed"), ("fetch", "http_4xx"), ("fetch", "robots_disallowed")}
-    assert next(r for r in rejects if r.reason == "malformed_feed").uri == web.url_for("/malformed.xml")
+    assert reasons == {("discover", "feed_malformed"), ("fetch", "http_4xx"), ("fetch", "robots_disallowed")}
+    assert next(r for r in rejects if r.reason == "feed_malformed").uri == web.url_for("/malformed.xml")
     assert len(fetches) == 4
 
 

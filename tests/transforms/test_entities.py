@@ -220,3 +220,23 @@ def test_country_as_a_team_in_a_match_report_only(prepared: Language) -> None:
     assert canonical_of(mentions, "Germany", "a1") == {"Germany"}
     assert to_team_sport(report) == "football"
     assert to_team_sport("Germany and Spain signed a trade agreement on Wednesday.") is None
+
+
+def test_a_name_opening_a_sentence_before_an_apposition_and_said_is_a_person(prepared: Language) -> None:
+    text = ("The school board approved the new schedule on Monday.\n\n"
+            "Jamal Price, a senior who wrote the proposal, said the change was \"long overdue\".\n\n"
+            "Price added that students would vote again next year.")
+    mentions, entities = resolve(prepared, text)
+    persons = {(m.text, m.canonical) for m in mentions if m.label == "PERSON"}
+    assert ("Jamal Price", "Jamal Price") in persons and ("Price", "Jamal Price") in persons
+    assert [e.name for e in entities if e.type == "PERSON"] == ["Jamal Price"]
+
+
+@pytest.mark.parametrize("text", [
+    "Goldman Sachs, the investment bank, said profits rose.",  # an organisation's apposition: left alone
+    "New Zealand, a Pacific nation, said it would respond.",
+    "Local officials said the road would reopen.",  # one capitalised word
+])
+def test_organisations_and_places_opening_a_sentence_are_not_made_persons(prepared: Language, text: str) -> None:
+    mentions, _ = resolve(prepared, text)
+    assert not [m for m in mentions if m.label == "PERSON"], [(m.text, m.label) for m in mentions]

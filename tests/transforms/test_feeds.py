@@ -160,12 +160,12 @@ def test_url_list_skips_comments_and_rejects_other_schemes() -> None:
 @pytest.mark.parametrize(
     ("body", "reason"),
     [
-        ((FEEDS / "malformed.xml").read_bytes(), "malformed_feed"),
+        ((FEEDS / "malformed.xml").read_bytes(), "feed_malformed"),
         (b"", "empty_feed"),
-        (b"{not json", "malformed_feed"),
-        (b'{"version": "x"}', "malformed_feed"),
-        (b"\x00\x01binary", "malformed_feed"),
-        (gzip.compress(b"<urlset>") [:12], "malformed_feed"),
+        (b"{not json", "feed_malformed"),
+        (b'{"version": "x"}', "feed_malformed"),
+        (b"\x00\x01binary", "feed_malformed"),
+        (gzip.compress(b"<urlset>") [:12], "feed_malformed"),
         (gzip.compress(b" " * 2_000_000), "decompression_bomb"),
     ],
 )
@@ -251,3 +251,37 @@ def test_parse_datetime_formats() -> None:
     assert parse_datetime("2024-05") == datetime(2024, 5, 1, tzinfo=UTC)
     assert parse_datetime("Tue, 05 Mar 2024 18:04:00 GMT") == datetime(2024, 3, 5, 18, 4, tzinfo=UTC)
     assert parse_datetime("not a date") is None
+
+
+def _parse(body: bytes, kind: str) -> Parsed:
+    return parse_source(body, url="https://x.example/f", source_name="t", source_kind=kind, discovered_at=NOW)
+
+
+def test_a_feed_read_leniently_still_gives_its_items_and_a_malformed_reject() -> None:
+    body = (b'<?xml version="1.0"?><rss version="2.0"><channel><title>Us & them</title>'
+            b"<item><link>https://x.example/a</link></item><item><link>https://x.example/b</link></item></channel></rss>")
+    parsed = _parse(body, "feed")
+    assert [i.url for i in parsed.items] == ["https://x.example/a", "https://x.example/b"]
+    [reject] = parsed.rejects
+    assert (reject.reason, reject.uri) == ("feed_malformed", "https://x.example/f")
+    assert "not well-formed" in reject.message and "2 entries read leniently" in reject.message
+
+
+def test_a_sitemap_cut_short_gives_what_it_lists_and_a_malformed_reject() -> None:
+    body = (b'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            b"<url><loc>https://x.example/a</loc></url><url><loc>https://x.example/b</loc></url><url><loc>https://x.ex")
+    parsed = _parse(body, "sitemap")
+    assert [i.url for i in parsed.items][:2] == ["https://x.example/a", "https://x.example/b"]  # and what the cut left
+    assert [r.reason for r in parsed.rejects][:1] == ["sitemap_malformed"]
+    assert "line 1" in parsed.rejects[0].message  # the parser's own message
+
+
+@pytest.mark.parametrize(("body", "kind"), [
+    (b'<?xml version="1.0"?><rss version="2.0"><channel><title>t</title></channel></rss>', "feed"),
+    (b'<?xml version="1.0"?><rss version="2.0"><channel><item><title>no link</title></item></channel></rss>', "feed"),
+    (b'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"></urlset>', "sitemap"),
+    (b'{"version": "https://jsonfeed.org/version/1.1", "items": []}', "feed"),
+])
+def test_a_feed_or_sitemap_listing_nothing_usable_is_a_reject(body: bytes, kind: str) -> None:
+    parsed = _parse(body, kind)
+    assert not parsed.items and [r.reason for r in parsed.rejects] == ["empty_feed"]

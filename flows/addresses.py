@@ -1,0 +1,144 @@
+"""Which addresses the fetcher may connect to, and connecting only to the address that was checked.
+
+Public addresses are allowed. Loopback and private ranges are allowed only when listed in
+`fetch.allowed_networks` (`--allow-network 127.0.0.1/32`) or with `allow_private`. Link-local
+addresses and the cloud metadata services (169.254.169.254 and friends) are refused unless a
+listed network inside their own range names them: `allow_private` and wide networks such as
+0.0.0.0/0 never let them through.
+
+A host name is resolved once per fetch session; the connection goes to the address that was
+checked (the transport's network backend asks `PinnedBackend`, which never resolves again), so
+a DNS answer that changes between the check and the connection (DNS rebinding) cannot send a
+request to a refused address.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import ipaddress
+import socket
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Union
+
+import httpcore
+
+Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
+Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
+Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
+
+# Never allowed unless listed by a network inside one of these.
+LINK_LOCAL_AND_METADATA: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
+)
+# What `allow_private` allows.
+PRIVATE: tuple[Network, ...] = tuple(
+    ipaddress.ip_network(n) for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7")
+)
+
+
+class AddressRefused(Exception):
+    """A host that must not be connected to (or cannot be resolved); `error_class` says which."""
+
+    def __init__(self, error_class: str, message: str) -> None:
+        super().__init__(message)
+        self.error_class = error_class
+
+
+def parse_networks(networks: Iterable[str]) -> list[Network]:
+    """CIDRs ("127.0.0.1/32", "10.0.0.0/8", "::1"); raises ValueError naming a bad one."""
+    parsed = []
+    for network in networks:
+        try:
+            parsed.append(ipaddress.ip_network(str(network).strip(), strict=False))
+        except ValueError:
+            raise ValueError(f"{network!r} is not a network address (CIDR such as 127.0.0.1/32)") from None
+    return parsed
+
+
+def is_allowed(address: Address, allowed: Sequence[Network], allow_private: bool = False) -> bool:
+    mapped = getattr(address, "ipv4_mapped", None) or address
+    special = [net for net in LINK_LOCAL_AND_METADATA if mapped in net]
+    if special:
+        return any(mapped in n and n.version == s.version and n.subnet_of(s) for n in allowed for s in special)  # type: ignore[arg-type]
+    if any(mapped in n for n in allowed):
+        return True
+    if mapped.is_global and not mapped.is_multicast:
+        return True
+    return allow_private and any(mapped in net for net in PRIVATE)
+
+
+async def resolve_system(host: str, port: int) -> list[str]:
+    infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
+    return [str(info[4][0]) for info in infos]
+
+
+class AddressBook:
+    """A session's checked addresses: each host resolved once, refused if any of its addresses is."""
+
+    def __init__(self, allowed: Sequence[Network], allow_private: bool, resolver: Resolver | None = None) -> None:
+        self.allowed = list(allowed)
+        self.allow_private = allow_private
+        self.resolver = resolver or resolve_system
+        self.lookups = 0
+        self._known: dict[str, tuple[Address, ...] | AddressRefused] = {}
+        self._locks: dict[str, asyncio.Lock] = {}
+
+    async def check(self, host: str, port: int) -> tuple[Address, ...]:
+        """The host's addresses, all allowed; raises AddressRefused."""
+        known = self._known.get(host)
+        if known is None:
+            async with self._locks.setdefault(host, asyncio.Lock()):
+                known = self._known.get(host)
+                if known is None:
+                    known = self._known[host] = await self._resolve(host, port)
+        if isinstance(known, AddressRefused):
+            raise AddressRefused(known.error_class, str(known))
+        return known
+
+    async def _resolve(self, host: str, port: int) -> tuple[Address, ...] | AddressRefused:
+        try:
+            addresses: list[Address] = [ipaddress.ip_address(host.strip("[]"))]
+        except ValueError:
+            self.lookups += 1
+            try:
+                answers = await self.resolver(host, port)
+            except (OSError, UnicodeError) as exc:
+                return AddressRefused("dns", f"cannot resolve {host} ({type(exc).__name__}: {exc or 'no answer'})")
+            try:
+                addresses = [ipaddress.ip_address(a.split("%")[0]) for a in answers]
+            except ValueError as exc:
+                return AddressRefused("dns", f"cannot resolve {host} ({exc})")
+            if not addresses:
+                return AddressRefused("dns", f"cannot resolve {host} (no address)")
+        for address in addresses:
+            if not is_allowed(address, self.allowed, self.allow_private):
+                return AddressRefused("private_address", f"{host} resolves to the non-public address {address}: refused "
+                                      f"(allow it with --allow-network {address}/{address.max_prefixlen})")
+        return tuple(addresses)
+
+
+class PinnedBackend(httpcore.AsyncNetworkBackend):
+    """httpcore's network backend, connecting to the addresses `book` checked instead of resolving again."""
+
+    def __init__(self, book: AddressBook, inner: httpcore.AsyncNetworkBackend | None = None) -> None:
+        self.book = book
+        self.inner = inner or httpcore.AnyIOBackend()
+
+    async def connect_tcp(self, host: str, port: int, timeout: float | None = None, local_address: str | None = None,
+                          socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        addresses = await self.book.check(host, port)
+        error: Exception | None = None
+        for address in addresses:
+            try:
+                return await self.inner.connect_tcp(str(address), port, timeout, local_address, socket_options)
+            except (httpcore.ConnectError, httpcore.ConnectTimeout) as exc:
+                error = exc
+        assert error is not None
+        raise error
+
+    async def connect_unix_socket(self, path: str, timeout: float | None = None,
+                                  socket_options: Iterable[Any] | None = None) -> httpcore.AsyncNetworkStream:
+        raise httpcore.ConnectError("unix sockets are not fetched")
+
+    async def sleep(self, seconds: float) -> None:
+        await self.inner.sleep(seconds)
