@@ -24,6 +24,7 @@ import pyarrow.compute as pc
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Entity, iso_utc
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
+from warehouse.stories import load_duplicates_and_stories
 
 log = logging.getLogger(__name__)
 
@@ -245,6 +246,7 @@ def load_run(
             f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [run_row.get(c) for c in cols],
         )
+        load_duplicates_and_stories(con, run_id)  # derived from the new fingerprints (warehouse/stories.py)
         # Aliases are derived from mentions: unchanged when the run added none.
         if added.get("mentions", 0) or not before.get("entity_aliases", 0):
             for statement in REBUILD_ALIASES.split(";"):
