@@ -106,9 +106,10 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     ev = sub.add_parser("eval", help="score a stage on labelled data",
-                        description="Score extraction, entities or quotes on labelled data.",
-                        epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json")
-    ev.add_argument("stage", choices=["extraction", "entities", "quotes"])
+                        description="Score extraction, entities, quotes or duplicates on labelled data.",
+                        epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json\n"
+                               "         newsdesk eval duplicates ../shared/data")
+    ev.add_argument("stage", choices=["extraction", "entities", "quotes", "duplicates"])
     ev.add_argument("paths", nargs="+", type=Path)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--limit", type=int, help="score only the first N documents")
@@ -282,6 +283,11 @@ def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, mo
 
         results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
         text = "\n".join(render_quotes(r) for r in results)
+    elif stage == "duplicates":
+        from bench.eval_duplicates import evaluate_duplicates, render_duplicates
+
+        results = [evaluate_duplicates(p) for p in paths]
+        text = "\n".join(render_duplicates(r) for r in results)
     elif stage == "entities":
         from bench.eval_entities import evaluate_entities, render_entities
 

@@ -33,7 +33,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
-DUPLICATE_MIN = 0.5
+DUPLICATE_MIN = 0.4
 TITLE_MIN = 0.3
 SHARED_ENTITIES_MIN = 2
 TOP_ENTITIES = 5
