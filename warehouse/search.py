@@ -118,7 +118,8 @@ def query_search(con: duckdb.DuckDBPyConnection, query: str, since: str | None =
     load_fts(con)
     if not run_sql(con, "SELECT 1 FROM duckdb_functions() WHERE function_name = 'search_articles'"):
         raise PermanentError("the warehouse has no search index yet: run `newsdesk run` first")
-    where, params = [], [query]  # type: ignore[var-annotated]
+    where: list[str] = []
+    params: list[Any] = [query]
     if since:
         where.append("coalesce(try_cast(substr(a.published_at, 1, 10) AS DATE), CAST(a.loaded_at AS DATE)) >= "
                      "try_cast(? AS DATE)")

@@ -150,7 +150,7 @@ def load_stories(con: duckdb.DuckDBPyConnection, run_id: str) -> int:
             if is_related(score, int(entities), float(hours)):
                 edges.append(Edge(a, b, "related", score))
         linked = {e.article_id for e in edges} | {e.other_article_id for e in edges}
-        known = dict(run_sql(con, "SELECT article_id, story_id FROM stories WHERE article_id IN "
+        known: dict[str, str] = dict(run_sql(con, "SELECT article_id, story_id FROM stories WHERE article_id IN "
                                   "(SELECT unnest($ids::VARCHAR[]))", {"ids": sorted(linked)}))  # type: ignore[arg-type]
     finally:
         con.unregister("fresh")
