@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -265,6 +266,11 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from warehouse.load import connect
     from warehouse.search import hits_table, query_search
 
+    if args.since:
+        try:
+            date.fromisoformat(args.since)
+        except ValueError:
+            raise ConfigError(f"--since {args.since!r} is not a date: give it as YYYY-MM-DD") from None
     con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
     try:
         hits = query_search(con, args.query, args.since, args.entity, args.speaker, args.limit)
