@@ -116,8 +116,6 @@ def query_search(con: duckdb.DuckDBPyConnection, query: str, since: str | None =
     """Ranked hits for `query`, optionally only articles published (else loaded) on or after `since`,
     mentioning an entity named `entity` (name or alias, case-insensitive), or quoting `speaker`."""
     load_fts(con)
-    if not run_sql(con, "SELECT 1 FROM duckdb_functions() WHERE function_name = 'search_articles'"):
-        raise PermanentError("the warehouse has no search index yet: run `newsdesk run` first")
     where: list[str] = []
     params: list[Any] = [query]
     if since:
@@ -125,22 +123,32 @@ def query_search(con: duckdb.DuckDBPyConnection, query: str, since: str | None =
                      "try_cast(? AS DATE)")
         params.append(since)
     if entity:
-        where.append("""a.article_id IN (SELECT m.article_id FROM current_mentions m JOIN entities e USING (entity_id)
+        where.append("""s.article_id IN (SELECT m.article_id FROM current_mentions m JOIN entities e USING (entity_id)
                         WHERE lower(e.name) = lower(?) OR lower(m.text) = lower(?))""")
         params += [entity, entity]
     if speaker:
-        where.append("""a.article_id IN (SELECT q.article_id FROM current_quotes q
+        where.append("""s.article_id IN (SELECT q.article_id FROM current_quotes q
                         LEFT JOIN entities e ON e.entity_id = q.speaker_entity_id
                         WHERE lower(e.name) = lower(?) OR lower(q.speaker) = lower(?))""")
         params += [speaker, speaker]
     params.append(limit)
-    rows = run_sql(con, f"""
-        SELECT s.article_id, s.score, a.title, a.site_name, a.published_at, coalesce(a.canonical_url, a.url, a.uri),
-               a.text
-        FROM search_articles(?) s JOIN articles a USING (article_id)
-        JOIN {INDEXED} d ON d.article_id = a.article_id AND d.content_hash = a.content_hash
-        {"WHERE " + " AND ".join(where) if where else ""}
-        ORDER BY s.score DESC, s.article_id LIMIT ?""", params)
+    # The top hits first (filters need the article's date: joined only when asked), then their rows.
+    dated = since is not None
+    sql = f"""
+        WITH top AS (
+            SELECT s.article_id, s.score FROM search_articles(?) s
+            {f"JOIN {INDEXED} d USING (article_id) JOIN articles a USING (article_id, content_hash)" if dated else ""}
+            {"WHERE " + " AND ".join(where) if where else ""}
+            ORDER BY s.score DESC, s.article_id LIMIT ?
+        )
+        SELECT top.article_id, top.score, a.title, a.site_name, a.published_at,
+               coalesce(a.canonical_url, a.url, a.uri), a.text
+        FROM top JOIN {INDEXED} d USING (article_id) JOIN articles a USING (article_id, content_hash)
+        ORDER BY top.score DESC, top.article_id"""
+    try:
+        rows = run_sql(con, sql, params)
+    except duckdb.CatalogException:
+        raise PermanentError("the warehouse has no search index yet: run `newsdesk run` first") from None
     return [Hit(r[0], round(float(r[1]), 4), r[2], r[3], r[4], r[5], to_snippet(r[6], query)) for r in rows]
 
 
