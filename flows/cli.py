@@ -12,6 +12,7 @@ import dataclasses
 import json
 import logging
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -94,10 +95,24 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--warehouse", type=Path, help="DuckDB file")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
+    search = sub.add_parser("search", help="full-text search (BM25) over the articles' titles and text",
+                            description="Rank the current articles by BM25 over title and text; print title, site, "
+                                        "date and a snippet with the matched words in [brackets].",
+                            epilog='example: newsdesk search "ceasefire talks" --since 2025-01-01 --limit 5\n'
+                                   '         newsdesk search putin --entity China --format json')
+    search.add_argument("query", help="words to look for")
+    search.add_argument("--since", help="only articles published (else loaded) on or after this date (YYYY-MM-DD)")
+    search.add_argument("--entity", help="only articles that mention this entity (name or alias)")
+    search.add_argument("--speaker", help="only articles that quote this speaker")
+    search.add_argument("--limit", type=int, default=10, help="at most this many hits (default 10)")
+    search.add_argument("--warehouse", type=Path, help="DuckDB file")
+    search.add_argument("--format", choices=["table", "csv", "json"], default="table")
+
     ev = sub.add_parser("eval", help="score a stage on labelled data",
-                        description="Score extraction, entities or quotes on labelled data.",
-                        epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json")
-    ev.add_argument("stage", choices=["extraction", "entities", "quotes"])
+                        description="Score extraction, entities, quotes or duplicates on labelled data.",
+                        epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json\n"
+                               "         newsdesk eval duplicates ../shared/data")
+    ev.add_argument("stage", choices=["extraction", "entities", "quotes", "duplicates"])
     ev.add_argument("paths", nargs="+", type=Path)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--limit", type=int, help="score only the first N documents")
@@ -260,6 +275,24 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -
     return EXIT_OK
 
 
+def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
+    from warehouse.load import connect
+    from warehouse.search import hits_table, query_search
+
+    if args.since:
+        try:
+            date.fromisoformat(args.since)
+        except ValueError:
+            raise ConfigError(f"--since {args.since!r} is not a date: give it as YYYY-MM-DD") from None
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
+    try:
+        hits = query_search(con, args.query, args.since, args.entity, args.speaker, args.limit)
+    finally:
+        con.close()
+    _print_table(*hits_table(hits), args.format)
+    return EXIT_OK
+
+
 def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str) -> int:
     for path in paths:
         if not path.exists():
@@ -269,6 +302,11 @@ def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, mo
 
         results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
         text = "\n".join(render_quotes(r) for r in results)
+    elif stage == "duplicates":
+        from bench.eval_duplicates import evaluate_duplicates, render_duplicates
+
+        results = [evaluate_duplicates(p) for p in paths]
+        text = "\n".join(render_duplicates(r) for r in results)
     elif stage == "entities":
         from bench.eval_entities import evaluate_entities, render_entities
 
@@ -312,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_run(settings, True, reextract=True)
         if args.command == "sql":
             return cmd_sql(settings, args.query, args.file, args.format)
+        if args.command == "search":
+            return cmd_search(settings, args)
         if args.command == "eval":
             return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
     except ConfigError as err:

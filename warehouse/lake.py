@@ -23,6 +23,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from transforms.documents import to_raw_hash
+from transforms.fingerprints import to_fingerprints
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 from warehouse.schema import LOAD_ORDER, TABLES
 
@@ -256,6 +257,9 @@ def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashe
         "entities": to_arrow("entities", entity_rows(analysis.entities, run_id)),
         "quotes": to_arrow("quotes", quote_rows(analysis.quotes, hashes, run_id)),
         "rejects": to_arrow("rejects", reject_rows(rejects, run_id, at)),
+        "article_fingerprints": to_arrow("article_fingerprints", [
+            {**asdict(f), "signature": list(f.signature), "bands": list(f.bands), "run_id": run_id}
+            for f in to_fingerprints(articles)]),
     }
     tables["fetches"] = to_arrow("fetches", [
         {**asdict(f), "fetched_at": datetime.fromisoformat(f.fetched_at) if f.fetched_at else None, "run_id": run_id}

@@ -24,6 +24,8 @@ import pyarrow.compute as pc
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Entity, iso_utc
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
+from warehouse.search import load_fts, update_search_index
+from warehouse.stories import load_duplicates_and_stories
 
 log = logging.getLogger(__name__)
 
@@ -66,6 +68,7 @@ def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duc
             delay = min(delay * 2, 5.0)
     if not read_only:
         ensure_db_shape(con)
+    load_fts(con)  # search_articles() needs it; loaded by path, never downloaded
     return con
 
 
@@ -245,6 +248,7 @@ def load_run(
             f"INSERT INTO runs ({', '.join(cols)}) VALUES ({', '.join('?' for _ in cols)})",
             [run_row.get(c) for c in cols],
         )
+        load_duplicates_and_stories(con, run_id)  # derived from the new fingerprints (warehouse/stories.py)
         # Aliases are derived from mentions: unchanged when the run added none.
         if added.get("mentions", 0) or not before.get("entity_aliases", 0):
             for statement in REBUILD_ALIASES.split(";"):
@@ -252,6 +256,7 @@ def load_run(
                     run_sql(con, statement)
         checks = query_checks(con, run_id)
         added.update({t: n - before.get(t, 0) for t, n in query_counts(con).items() if t not in added})
+        update_search_index(con, added.get("articles", 0))  # the fts index (warehouse/search.py)
         run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run_id])
         run_sql(con, "COMMIT")
     except BaseException:

@@ -26,6 +26,7 @@ _DUCK = {
     pa.bool_(): "BOOLEAN",
     pa.timestamp("us", tz="UTC"): "TIMESTAMPTZ",
     pa.list_(pa.string()): "VARCHAR[]",
+    pa.list_(pa.int64()): "BIGINT[]",
     pa.list_(BLOCK): 'STRUCT(kind VARCHAR, start INTEGER, "end" INTEGER)[]',
     pa.list_(PROVENANCE): "STRUCT(field VARCHAR, source VARCHAR)[]",
 }
@@ -203,11 +204,50 @@ RUNS = Table(
     ("run_id",),
 )
 
+# Near-duplicates and stories (warehouse/stories.py): one fingerprint per article version, written by
+# the run like articles; duplicates and stories are derived from them inside the load's transaction.
+ARTICLE_FINGERPRINTS = Table(
+    "article_fingerprints",
+    (
+        Column("article_id", S, True),
+        Column("content_hash", S, True),
+        Column("signature", pa.list_(L), True),  # MinHash values (transforms/fingerprints.py)
+        Column("bands", pa.list_(L), True),  # LSH band keys
+        Column("shingles", I, True),
+        Column("run_id", S, True),
+    ),
+    ("article_id", "content_hash"),
+)
+DUPLICATES = Table(
+    "duplicates",
+    (
+        Column("article_id", S, True),  # the newer version of the pair
+        Column("content_hash", S, True),
+        Column("other_article_id", S, True),  # the version it copies or updates
+        Column("other_content_hash", S, True),
+        Column("kind", S, True),  # same_page | syndicated | updated
+        Column("jaccard", F, True),  # estimated from the MinHash signatures
+        Column("run_id", S, True),
+    ),
+    ("article_id", "content_hash", "other_article_id", "other_content_hash"),
+)
+STORIES = Table(
+    "stories",
+    (
+        Column("article_id", S, True),
+        Column("story_id", S, True),
+        Column("joined_by", S, True),  # first | duplicate | related (see warehouse/stories.py)
+        Column("run_id", S, True),
+    ),
+    ("article_id",),
+)
+
 TABLES: dict[str, Table] = {
-    t.name: t for t in (ARTICLES, MENTIONS, ENTITIES, ENTITY_ALIASES, QUOTES, REJECTS, FETCHES, RUNS)
+    t.name: t for t in (ARTICLES, MENTIONS, ENTITIES, ENTITY_ALIASES, QUOTES, REJECTS, FETCHES, RUNS,
+                        ARTICLE_FINGERPRINTS, DUPLICATES, STORIES)
 }
 # Load order: parents before children.
-LOAD_ORDER = ("articles", "entities", "mentions", "quotes", "fetches", "rejects")
+LOAD_ORDER = ("articles", "entities", "mentions", "quotes", "fetches", "rejects", "article_fingerprints")
 
 
 def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None = None) -> list[tuple[Any, ...]]:
@@ -231,6 +271,7 @@ def _create_views(con: duckdb.DuckDBPyConnection) -> None:
 MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "create analysis views", _create_views),
+    (3, "create article_fingerprints, duplicates and stories", _create_tables),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
