@@ -34,9 +34,12 @@ from transforms.feeds import unchanged_since_fetched
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
+from warehouse.pending import load_pending_runs, owner_key
 from warehouse.raw import read_raw_documents
 from warehouse.state import query_raw_inputs
 from warehouse.load import (
+    LoadPending,
+    WarehouseBusy,
     connect,
     load_run,
     query_counts,
@@ -174,15 +177,34 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
                                 inputs.fetches, inputs.not_requested)
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+@task(cache_policy=NO_CACHE)
+def claim_run(lake_url: str, storage_options: dict[str, Any], run_id: str, warehouse: str) -> None:
+    fs, root = lake.lake_filesystem(lake_url, storage_options)
+    lake.write_owner(fs, root, run_id, owner_key(warehouse))
+
+
+@task(cache_policy=NO_CACHE)
+def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any], lock_timeout_s: float) -> list[str]:
+    """Load the runs a busy warehouse left pending in the lake (oldest first); return their ids."""
+    return load_pending_runs(Path(warehouse), lake_url, storage_options, lock_timeout_s)
+
+
+# No task retries: `connect` already waits for the lock (lock_timeout_s, with backoff); a warehouse
+# still busy then keeps the run's parts in the lake as pending, to load first next time.
+@task(cache_policy=NO_CACHE)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
-    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        con = connect(Path(warehouse), lock_timeout_s)
+    except WarehouseBusy as err:
+        lake.write_pending(fs, root, run)
+        raise LoadPending(f"{err}. Nothing is lost: this run's results are kept in the lake ({lake_url}) as pending "
+                          f"and load first on the next run, or now with `newsdesk load-pending`") from None
     try:
         added, checks = load_run(con, run, tables)
-        lake.remove_runs(fs, root, query_run_ids(con))
+        lake.remove_own_runs(fs, root, owner_key(warehouse), query_run_ids(con))
         return added, query_counts(con), checks
     finally:
         con.close()
@@ -232,6 +254,9 @@ def ingest_news(
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
+    claim_run(lake_url, storage, run_id, warehouse)
+    if pending := load_pending(warehouse, lake_url, storage, lock_timeout_s):
+        logger.info("loaded %d pending runs first: %s", len(pending), ", ".join(pending))
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
     options = FetchOptions(**(fetch_options or {}))
     configs = [SourceConfig(**s) for s in sources or []]
