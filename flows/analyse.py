@@ -61,30 +61,34 @@ def load_pipeline(model: str) -> Any:
     return _PIPELINES[model]
 
 
-def _parse(nlp: Any, articles: Sequence[Article], budgets: dict[str, Budget], rejects: list[Reject]) -> list[Any]:
+def _parse(nlp: Any, articles: Sequence[Article], budgets: list[Budget], budget_s: float | None,
+           rejects: list[Reject]) -> list[Any]:
     """One parse per article (None where it failed): short texts together through `nlp.pipe`, long
-    ones in sentence-aligned pieces under spaCy's length limit, each piece within the time budget."""
+    ones in sentence-aligned pieces under spaCy's length limit, each piece within the time budget.
+    Each article's budget starts with its own parse (`budgets[i]` is replaced)."""
     from transforms.segments import PIECE_CHARS, parse_long
 
-    docs: dict[str, Any] = {}
-    short = [a for a in articles if len(a.text) <= PIECE_CHARS]
+    docs: list[Any] = [None] * len(articles)
+    short = [i for i, a in enumerate(articles) if len(a.text) <= PIECE_CHARS]
     try:
-        docs.update(zip((a.article_id for a in short), nlp.pipe([a.text for a in short], batch_size=32)))
+        for i, doc in zip(short, nlp.pipe([articles[i].text for i in short], batch_size=32)):
+            docs[i] = doc
     except Exception:  # noqa: BLE001 - find the article that breaks the batch
         log.warning("the NLP pipeline failed on a batch; parsing article by article")
-        for article in short:
-            docs[article.article_id] = guarded(lambda a=article: nlp(a.text), article, "nlp", rejects)
-    for article in articles:
+        for i in short:
+            docs[i] = guarded(lambda a=articles[i]: nlp(a.text), articles[i], "nlp", rejects)
+    for i in short:
+        budgets[i] = Budget(budget_s)  # the batch's shared parse is not one article's time
+    for i, article in enumerate(articles):
         if len(article.text) > PIECE_CHARS:
-            budget = budgets[article.article_id]
-            docs[article.article_id] = guarded(
-                lambda a=article, b=budget: parse_long(nlp, a.text, between=lambda: b.check("nlp")),
-                article, "nlp", rejects, budget)
-    return [docs.get(a.article_id) for a in articles]
+            budget = budgets[i] = Budget(budget_s)
+            docs[i] = guarded(lambda a=article, b=budget: parse_long(nlp, a.text, between=lambda: b.check("nlp")),
+                              article, "nlp", rejects, budget)
+    return docs
 
 
 def _entities(docs: list[Any], articles: list[Article], known: Sequence[Entity], rejects: list[Reject],
-              budgets: dict[str, Budget]) -> Analysis:
+              budgets: list[Budget]) -> Analysis:
     """Mentions and entities of the parsed articles together (names resolve across them), else one by one."""
     from transforms.entities import extract_entities
 
@@ -94,9 +98,9 @@ def _entities(docs: list[Any], articles: list[Article], known: Sequence[Entity],
     except Exception:  # noqa: BLE001
         log.warning("entity extraction failed on a batch; retrying article by article")
     result = Analysis()
-    for doc, article in zip(docs, articles):
+    for doc, article, budget in zip(docs, articles, budgets):
         found = guarded(lambda d=doc, a=article: extract_entities([d], [a], known), article, "entities", rejects,
-                        budgets[article.article_id])
+                        budget)
         if found is not None:
             result.mentions += found[0]
             result.entities += found[1]
@@ -116,19 +120,19 @@ def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[En
         return Analysis()
     nlp = load_pipeline(model)
     rejects: list[Reject] = []
-    budgets = {a.article_id: Budget(budget_s) for a in articles}
-    parsed = _parse(nlp, articles, budgets, rejects)
-    pairs = [(doc, a) for doc, a in zip(parsed, articles) if doc is not None]
-    result = _entities([d for d, _ in pairs], [a for _, a in pairs], known, rejects, budgets)
+    budgets = [Budget(budget_s) for _ in articles]
+    parsed = _parse(nlp, articles, budgets, budget_s, rejects)
+    kept = [(doc, a, budget) for doc, a, budget in zip(parsed, articles, budgets) if doc is not None]
+    result = _entities([d for d, _, _ in kept], [a for _, a, _ in kept], known, rejects, [b for _, _, b in kept])
     failed = {r.article_id for r in rejects}
     by_article: dict[str, list[Mention]] = {}
     for mention in result.mentions:
         by_article.setdefault(mention.article_id, []).append(mention)
-    for doc, article in pairs:
+    for doc, article, budget in kept:
         if article.article_id in failed:
             continue
         quotes = guarded(lambda d=doc, a=article: extract_quotes(d, a, by_article.get(a.article_id, [])),
-                         article, "quotes", rejects, budgets[article.article_id])
+                         article, "quotes", rejects, budget)
         result.quotes += quotes or []
     failed = {r.article_id for r in rejects}
     result.mentions = [m for m in result.mentions if m.article_id not in failed]
