@@ -15,6 +15,7 @@ from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
 
+from flows.guard import DEFAULT_BUDGET_S, Budget, guarded, reject_all
 from transforms.errors import PermanentError
 from transforms.documents import extract_documents
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
@@ -60,51 +61,83 @@ def load_pipeline(model: str) -> Any:
     return _PIPELINES[model]
 
 
-def _analyse_one_by_one(nlp: Any, docs: list[Any], articles: Sequence[Article], known: Sequence[Entity]) -> Analysis:
+def _parse(nlp: Any, articles: Sequence[Article], budgets: list[Budget], budget_s: float | None,
+           rejects: list[Reject]) -> list[Any]:
+    """One parse per article (None where it failed): short texts together through `nlp.pipe`, long
+    ones in sentence-aligned pieces under spaCy's length limit, each piece within the time budget.
+    Each article's budget starts with its own parse (`budgets[i]` is replaced)."""
+    from transforms.segments import PIECE_CHARS, parse_long
+
+    docs: list[Any] = [None] * len(articles)
+    short = [i for i, a in enumerate(articles) if len(a.text) <= PIECE_CHARS]
+    try:
+        for i, doc in zip(short, nlp.pipe([articles[i].text for i in short], batch_size=32)):
+            docs[i] = doc
+    except Exception:  # noqa: BLE001 - find the article that breaks the batch
+        log.warning("the NLP pipeline failed on a batch; parsing article by article")
+        for i in short:
+            docs[i] = guarded(lambda a=articles[i]: nlp(a.text), articles[i], "nlp", rejects)
+    for i in short:
+        budgets[i] = Budget(budget_s)  # the batch's shared parse is not one article's time
+    for i, article in enumerate(articles):
+        if len(article.text) > PIECE_CHARS:
+            budget = budgets[i] = Budget(budget_s)
+            docs[i] = guarded(lambda a=article, b=budget: parse_long(nlp, a.text, between=lambda: b.check("nlp")),
+                              article, "nlp", rejects, budget)
+    return docs
+
+
+def _entities(docs: list[Any], articles: list[Article], known: Sequence[Entity], rejects: list[Reject],
+              budgets: list[Budget]) -> Analysis:
+    """Mentions and entities of the parsed articles together (names resolve across them), else one by one."""
     from transforms.entities import extract_entities
 
+    try:
+        mentions, entities = extract_entities(docs, articles, known)
+        return Analysis(mentions=mentions, entities=entities)
+    except Exception:  # noqa: BLE001
+        log.warning("entity extraction failed on a batch; retrying article by article")
     result = Analysis()
-    for doc, article in zip(docs, articles):
-        try:
-            mentions, entities = extract_entities([doc], [article], known)
-        except Exception as err:  # noqa: BLE001 - isolate the article that breaks the batch
-            log.exception("entity extraction failed on %s", article.uri)
-            result.rejects.append(Reject(article.uri, "entities", "entities_error",
-                                         f"{type(err).__name__}: {err}", article.article_id, article.fetch_id))
-            continue
-        result.mentions += mentions
-        result.entities += entities
+    for doc, article, budget in zip(docs, articles, budgets):
+        found = guarded(lambda d=doc, a=article: extract_entities([d], [a], known), article, "entities", rejects,
+                        budget)
+        if found is not None:
+            result.mentions += found[0]
+            result.entities += found[1]
     return result
 
 
-def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = ()) -> Analysis:
-    """Mentions, entities and quotes of a batch; a failing article becomes a Reject."""
-    from transforms.entities import extract_entities
+def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = (),
+                     budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
+    """Mentions, entities and quotes of a batch; a failing or too slow article becomes a Reject.
+
+    Every per-article step runs under a guard (flows/guard.py). A rejected article
+    leaves no mentions or quotes behind, and is not loaded (`without_rejected`).
+    """
     from transforms.quotes import extract_quotes
 
     if not articles:
         return Analysis()
     nlp = load_pipeline(model)
-    docs = list(nlp.pipe([a.text for a in articles], batch_size=32))
-    try:
-        mentions, entities = extract_entities(docs, articles, known)
-        result = Analysis(mentions=mentions, entities=entities)
-    except Exception:  # noqa: BLE001
-        log.warning("entity extraction failed on a batch; retrying article by article")
-        result = _analyse_one_by_one(nlp, docs, articles, known)
-    failed = {r.article_id for r in result.rejects}
+    rejects: list[Reject] = []
+    budgets = [Budget(budget_s) for _ in articles]
+    parsed = _parse(nlp, articles, budgets, budget_s, rejects)
+    kept = [(doc, a, budget) for doc, a, budget in zip(parsed, articles, budgets) if doc is not None]
+    result = _entities([d for d, _, _ in kept], [a for _, a, _ in kept], known, rejects, [b for _, _, b in kept])
+    failed = {r.article_id for r in rejects}
     by_article: dict[str, list[Mention]] = {}
     for mention in result.mentions:
         by_article.setdefault(mention.article_id, []).append(mention)
-    for doc, article in zip(docs, articles):
+    for doc, article, budget in kept:
         if article.article_id in failed:
             continue
-        try:
-            result.quotes += extract_quotes(doc, article, by_article.get(article.article_id, []))
-        except Exception as err:  # noqa: BLE001
-            log.exception("quote extraction failed on %s", article.uri)
-            result.rejects.append(Reject(article.uri, "quotes", "quotes_error",
-                                         f"{type(err).__name__}: {err}", article.article_id, article.fetch_id))
+        quotes = guarded(lambda d=doc, a=article: extract_quotes(d, a, by_article.get(a.article_id, [])),
+                         article, "quotes", rejects, budget)
+        result.quotes += quotes or []
+    failed = {r.article_id for r in rejects}
+    result.mentions = [m for m in result.mentions if m.article_id not in failed]
+    result.quotes = [q for q in result.quotes if q.article_id not in failed]
+    result.rejects += rejects
     return result
 
 
@@ -155,25 +188,46 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
             return extract_documents(documents)
     articles: list[Article] = []
     rejects: list[Reject] = []
-    for got, lost in pool.map(extract_documents, chunks(documents, EXTRACT_CHUNK)):
+    parts = chunks(documents, EXTRACT_CHUNK)
+    for future, part in zip([pool.submit(extract_documents, part) for part in parts], parts):
+        try:
+            got, lost = future.result()
+        except Exception as err:  # noqa: BLE001 - a chunk that fails as a whole (its worker died): the others go on
+            log.exception("extraction failed on a chunk of %d documents", len(part))
+            got, lost = [], reject_all(part, "extract", err)
         articles += got
         rejects += lost
     return articles, rejects
 
 
-def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity]) -> Analysis:
+def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity],
+                    budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
     """Analyse a batch in chunks of ANALYSE_CHUNK articles, over the pool's workers or one after another here.
 
     The chunks are the same whatever the number of workers, so one worker and
     eight give the same rows (names are resolved across the articles of a chunk).
+    A chunk that fails as a whole (its worker died, the model cannot load) rejects
+    its articles with reason `batch_error`; the other chunks go on.
     """
     parts = chunks(articles, ANALYSE_CHUNK)
     result = Analysis()
     if pool is None:
         with _IN_PROCESS:
             for chunk in parts:
-                result.extend(analyse_articles(chunk, model, known))
+                result.extend(_chunk_or_rejects(lambda c=chunk: analyse_articles(c, model, known, budget_s), chunk))
         return result
-    for part in pool.map(analyse_articles, parts, [model] * len(parts), [known] * len(parts)):
-        result.extend(part)
+    futures = [pool.submit(analyse_articles, chunk, model, known, budget_s) for chunk in parts]
+    for future, chunk in zip(futures, parts):
+        result.extend(_chunk_or_rejects(future.result, chunk))
     return result
+
+
+def _chunk_or_rejects(work: Any, chunk: list[Article]) -> Analysis:
+    try:
+        analysis: Analysis = work()
+        return analysis
+    except PermanentError:
+        raise  # a configuration error (the model is not installed): the run stops with its one-line message
+    except Exception as err:  # noqa: BLE001 - the other chunks go on
+        log.exception("analysis failed on a chunk of %d articles", len(chunk))
+        return Analysis(rejects=reject_all(chunk, "nlp", err))

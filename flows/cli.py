@@ -1,8 +1,9 @@
 """`newsdesk`: a thin command line over the flows and the warehouse.
 
-Data goes to stdout; messages and progress to stderr. Exit 0 when all went
-well, 1 when some inputs were rejected (or a query failed), 2 for a usage or
-configuration error.
+Data goes to stdout; messages and progress to stderr. Exit statuses mean one
+thing each (EXIT_STATUSES): 0 all loaded, 1 loaded with some inputs rejected,
+2 a usage or configuration error (nothing was done), 3 the run failed (nothing,
+or not everything, was loaded).
 """
 
 from __future__ import annotations
@@ -19,7 +20,9 @@ from typing import Any
 from flows.settings import ConfigError, Settings, configure_prefect_environment, load_settings
 from transforms.errors import NewsdeskError, PermanentError
 
-EXIT_OK, EXIT_REJECTS, EXIT_USAGE = 0, 1, 2
+EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
+EXIT_STATUSES = ("exit status: 0 all loaded; 1 loaded, with some inputs rejected (see the rejects table); "
+                 "2 usage or configuration error, nothing done; 3 the run failed, nothing or not everything loaded")
 
 EXAMPLE_QUERIES = {
     "Who is quoted, and about whom": (
@@ -41,7 +44,7 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="newsdesk",
         description="News ETL: seeds, feeds and sitemaps -> clean text, entities and quotes -> DuckDB.",
-        epilog="example: newsdesk run && newsdesk sql \"SELECT * FROM most_quoted_speakers\"",
+        epilog="example: newsdesk run && newsdesk sql \"SELECT * FROM most_quoted_speakers\"\n" + EXIT_STATUSES,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     parser.add_argument("--config", type=Path, help="settings file (default: ./newsdesk.toml if present)")
@@ -49,7 +52,8 @@ def _parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", help="ingest the seeds (and configured sources) once, in-process",
                          description="Run the ingest-news flow once, in-process (no Prefect server needed).",
-                         epilog="example: newsdesk run --seeds seeds --warehouse warehouse/newsdesk.duckdb")
+                         epilog="example: newsdesk run --seeds seeds --warehouse warehouse/newsdesk.duckdb\n" + EXIT_STATUSES,
+                         formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--seeds", type=Path, help="folder of seed articles (.txt, .md, .html, .html.gz)")
     run.add_argument("--warehouse", type=Path, help="DuckDB file to load (created if missing)")
     run.add_argument("--lake", help="Parquet lake folder or fsspec URL")
@@ -86,6 +90,14 @@ def _parser() -> argparse.ArgumentParser:
     rex.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     rex.add_argument("--workers", type=int, help="processes for the CPU stages")
 
+    pending = sub.add_parser("load-pending", help="load the runs a busy warehouse left pending in the lake",
+                             description="Load the runs whose results are in the lake but could not be loaded "
+                                         "because another process held the warehouse (newsdesk run does this "
+                                         "first anyway).",
+                             epilog="example: newsdesk load-pending --warehouse warehouse/newsdesk.duckdb")
+    pending.add_argument("--warehouse", type=Path, help="DuckDB file")
+    pending.add_argument("--lake", help="Parquet lake folder or fsspec URL")
+
     sql = sub.add_parser("sql", help="query the warehouse and print a table",
                          description="Run SQL against the warehouse (read-only) and print the result.",
                          epilog='example: newsdesk sql "SELECT * FROM most_quoted_speakers LIMIT 5"\n'
@@ -121,23 +133,9 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def _print_table(names: list[str], rows: list[tuple[Any, ...]], fmt: str = "table") -> None:
-    if fmt == "json":
-        print(json.dumps([dict(zip(names, row)) for row in rows], default=str, ensure_ascii=False, indent=1))
-        return
-    if fmt == "csv":
-        import csv
+    from flows.terminal import print_table
 
-        writer = csv.writer(sys.stdout)
-        writer.writerow(names)
-        writer.writerows(rows)
-        return
-    from rich.console import Console
-    from rich.table import Table
-
-    table = Table(*names, show_lines=False)
-    for row in rows:
-        table.add_row(*("" if v is None else str(v) for v in row))
-    Console(width=max(100, min(200, 30 * len(names)))).print(table)
+    print_table(names, rows, fmt)
 
 
 def command_line_sources(args: argparse.Namespace) -> list[dict[str, Any]]:
@@ -169,10 +167,22 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
     """The ingest-news parameters a run or a deployment gets from the settings."""
     from flows.sources import SourceConfig
 
-    try:
-        sources = [SourceConfig(**s).model_dump(mode="json", exclude_none=True) for s in settings.sources]
-    except ValueError as err:
-        raise ConfigError(f"invalid [[sources]] entry: {str(err).splitlines()[-1].strip()}") from None
+    from pydantic import ValidationError
+
+    from flows.config_checks import validation_lines
+
+    sources, problems = [], []
+    for number, source in enumerate(settings.sources, start=1):
+        try:
+            sources.append(SourceConfig(**source).model_dump(mode="json", exclude_none=True))
+        except ValidationError as err:
+            name = source.get("name") if isinstance(source, dict) else None
+            problems += [f"{line} (in [[sources]] entry {number}{f' {name!r}' if name else ''} of newsdesk.toml)"
+                         for line in validation_lines(err, "sources.")]
+        except ValueError as err:
+            problems.append(f"invalid [[sources]] entry {number}: {str(err).splitlines()[-1].strip()}")
+    if problems:
+        raise ConfigError("\n".join(problems))
     return {
         "seeds": str(settings.seeds) if settings.seeds else "",
         "warehouse": str(settings.warehouse),
@@ -183,6 +193,7 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
         "workers": settings.workers,
         "force": force,
         "lock_timeout_s": settings.lock_timeout_s,
+        "document_budget_s": settings.document_budget_s,
         "sources": sources,
         "fetch_options": dataclasses.asdict(settings.fetch),
         "storage_options": settings.storage_options(),
@@ -201,6 +212,10 @@ def dask_threads(address: str) -> int:
 
 
 def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
+    from flows.config_checks import check_run_settings
+    from flows.terminal import escape_controls
+
+    check_run_settings(settings)  # every bad setting named before any work (exit 2)
     configure_prefect_environment()
     from flows.ingest import ingest_news
     from warehouse.load import connect, query_table
@@ -219,7 +234,14 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
         params["workers"] = 1
         params["in_flight"] = 2 * dask_threads(settings.dask_address)
         flow = ingest_news.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
-    result = flow(**params)
+    try:
+        result = flow(**params)
+    except (NewsdeskError, KeyboardInterrupt):
+        raise
+    except Exception as err:  # noqa: BLE001 - the log above has the details; the user gets one line
+        _err(f"newsdesk: the run failed ({type(err).__name__}: {escape_controls(str(err).strip().splitlines()[0] if str(err).strip() else '')}); "
+             f"nothing or not everything was loaded: fix the cause and run again (inputs already loaded are skipped)")
+        return EXIT_FAILED
     counts = result["counts"]
     print(f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
           f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged: "
@@ -231,7 +253,7 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     for table, total in result["totals"].items():
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
     for reject in result["rejects"]:
-        print(f"  rejected {reject['uri']} [{reject['stage']}:{reject['reason']}] {reject['message']}")
+        print(escape_controls(f"  rejected {reject['uri']} [{reject['stage']}:{reject['reason']}] {reject['message']}"))
     con = connect(settings.warehouse, settings.lock_timeout_s)
     try:
         for title, query in EXAMPLE_QUERIES.items():
@@ -241,6 +263,17 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     finally:
         con.close()
     return EXIT_REJECTS if result["rejects"] else EXIT_OK
+
+
+def cmd_load_pending(settings: Settings) -> int:
+    from warehouse.pending import load_pending_runs
+
+    loaded = load_pending_runs(settings.warehouse, settings.lake, settings.storage_options(), settings.lock_timeout_s)
+    for run_id in loaded:
+        print(f"loaded pending run {run_id}")
+    if not loaded:
+        _err(f"newsdesk: no pending runs for {settings.warehouse} in {settings.lake}")
+    return EXIT_OK
 
 
 def _resolve_query_file(name: str) -> Path:
@@ -257,18 +290,22 @@ def _resolve_query_file(name: str) -> Path:
 def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -> int:
     import duckdb
 
-    from warehouse.load import connect, query_table
+    from warehouse.load import OFFLINE, connect, query_table
 
     if file:
         query = _resolve_query_file(file).read_text(encoding="utf-8")
     if not query:
         raise ConfigError("give a query or --file (see newsdesk sql --help)")
-    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
+    if not settings.warehouse.exists():
+        raise ConfigError(f"no warehouse at {settings.warehouse}: run `newsdesk run` first, or give --warehouse")
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, config=OFFLINE)
     try:
         names, rows = query_table(con, query)
     except duckdb.Error as err:
-        _err(f"newsdesk sql: {str(err).splitlines()[0]}")
-        return EXIT_REJECTS
+        from flows.terminal import escape_controls
+
+        _err(f"newsdesk sql: {escape_controls(str(err).splitlines()[0])}")
+        return EXIT_USAGE
     finally:
         con.close()
     _print_table(names, rows, fmt)
@@ -348,6 +385,8 @@ def main(argv: list[str] | None = None) -> int:
             return EXIT_OK
         if args.command == "reextract":
             return cmd_run(settings, True, reextract=True)
+        if args.command == "load-pending":
+            return cmd_load_pending(settings)
         if args.command == "sql":
             return cmd_sql(settings, args.query, args.file, args.format)
         if args.command == "search":
@@ -355,14 +394,15 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "eval":
             return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
     except ConfigError as err:
-        _err(f"newsdesk: {err}")
+        for line in str(err).splitlines():
+            _err(f"newsdesk: {line}")
         return EXIT_USAGE
     except PermanentError as err:
         _err(f"newsdesk: {err}")
-        return EXIT_USAGE if "not installed" in str(err) else EXIT_REJECTS
+        return EXIT_USAGE if "not installed" in str(err) else EXIT_FAILED
     except NewsdeskError as err:
         _err(f"newsdesk: {err}")
-        return EXIT_REJECTS
+        return EXIT_FAILED
     except KeyboardInterrupt:
         _err("newsdesk: interrupted")
         return 130

@@ -27,16 +27,20 @@ from prefect.task_runners import ThreadPoolTaskRunner
 from flows import report
 from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
-from flows.seeds import list_seed_files, read_seed_documents
+from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
+from flows.seeds import list_seed_files, read_seed_documents, to_display_name
 from flows.sources import SourceConfig, discover, put_deferred_first
 from transforms.documents import select_changed, select_not_rejected
 from transforms.feeds import unchanged_since_fetched
-from transforms.errors import TransientError
+from transforms.errors import PermanentError, TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
+from warehouse.pending import load_pending_runs, owner_key
 from warehouse.raw import read_raw_documents
 from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
 from warehouse.load import (
+    LoadPending,
+    WarehouseBusy,
     connect,
     load_run,
     query_counts,
@@ -151,15 +155,26 @@ def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
 
 @task(cache_policy=NO_CACHE)
 def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
-    pool = get_pool(workers, model) if inputs.documents else None  # an unchanged batch starts no processes
-    articles, rejects = extract_in_pool(pool, inputs.documents)
+    try:
+        pool = get_pool(workers, model) if inputs.documents else None  # an unchanged batch starts no processes
+        articles, rejects = extract_in_pool(pool, inputs.documents)
+    except Exception as err:  # noqa: BLE001 - a failed batch rejects its documents; the other batches load
+        get_run_logger().exception("extraction failed for a whole batch of %d documents", len(inputs.documents))
+        articles, rejects = [], reject_all(inputs.documents, "extract", err)
     return Extraction(inputs, articles, rejects)
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int) -> Analysis:
-    pool = get_pool(workers, model) if extraction.articles else None
-    return analyse_in_pool(pool, extraction.articles, model, known)
+def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int,
+                  budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
+    try:
+        pool = get_pool(workers, model) if extraction.articles else None
+        return analyse_in_pool(pool, extraction.articles, model, known, budget_s)
+    except PermanentError:
+        raise  # a configuration error: the run stops with its one-line message
+    except Exception as err:  # noqa: BLE001 - a failed batch rejects its articles; the other batches load
+        get_run_logger().exception("analysis failed for a whole batch of %d articles", len(extraction.articles))
+        return Analysis(rejects=reject_all(extraction.articles, "nlp", err))
 
 
 @task(cache_policy=NO_CACHE)
@@ -169,21 +184,41 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
     inputs = extraction.inputs
     raw = lake.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
-    tables = lake.run_tables(run_id, started_at, extraction.articles, raw, analysis, rejects, inputs.fetches)
+    articles = without_rejected(extraction.articles, analysis.rejects)
+    tables = lake.run_tables(run_id, started_at, articles, raw, analysis, rejects, inputs.fetches)
     lake.write_part(fs, root, run_id, part, tables)
-    return report.batch_summary(len(inputs.documents), inputs.unchanged, extraction.articles, analysis, rejects,
+    return report.batch_summary(len(inputs.documents), inputs.unchanged, articles, analysis, rejects,
                                 inputs.fetches, inputs.not_requested)
 
 
-@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+@task(cache_policy=NO_CACHE)
+def claim_run(lake_url: str, storage_options: dict[str, Any], run_id: str, warehouse: str) -> None:
+    fs, root = lake.lake_filesystem(lake_url, storage_options)
+    lake.write_owner(fs, root, run_id, owner_key(warehouse))
+
+
+@task(cache_policy=NO_CACHE)
+def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any], lock_timeout_s: float) -> list[str]:
+    """Load the runs a busy warehouse left pending in the lake (oldest first); return their ids."""
+    return load_pending_runs(Path(warehouse), lake_url, storage_options, lock_timeout_s)
+
+
+# No task retries: `connect` already waits for the lock (lock_timeout_s, with backoff); a warehouse
+# still busy then keeps the run's parts in the lake as pending, to load first next time.
+@task(cache_policy=NO_CACHE)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
-    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        con = connect(Path(warehouse), lock_timeout_s)
+    except WarehouseBusy as err:
+        lake.write_pending(fs, root, run)
+        raise LoadPending(f"{err}. Nothing is lost: this run's results are kept in the lake ({lake_url}) as pending "
+                          f"and load first on the next run, or now with `newsdesk load-pending`") from None
     try:
         added, checks = load_run(con, run, tables)
-        lake.remove_runs(fs, root, query_run_ids(con))
+        lake.remove_own_runs(fs, root, owner_key(warehouse), query_run_ids(con))
         return added, query_counts(con), checks
     finally:
         con.close()
@@ -222,6 +257,7 @@ def ingest_news(
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
     in_flight: int | None = None,
+    document_budget_s: float | None = DEFAULT_BUDGET_S,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
@@ -232,6 +268,9 @@ def ingest_news(
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
+    claim_run(lake_url, storage, run_id, warehouse)
+    if pending := load_pending(warehouse, lake_url, storage, lock_timeout_s):
+        logger.info("loaded %d pending runs first: %s", len(pending), ", ".join(pending))
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
     options = FetchOptions(**(fetch_options or {}))
     budget_until = time.time() + options.budget_s  # the fetch stage's budget, discovery included
@@ -255,7 +294,7 @@ def ingest_news(
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
         for chunk in chunks(paths, batch_size):
-            mine = _only((p.relative_to(seeds).as_posix() for p in chunk), loaded)
+            mine = _only((to_display_name(p.relative_to(seeds).as_posix()) for p in chunk), loaded)
             yield read_batch.submit(seeds, chunk, mine, force)
         for chunk in chunks(items, batch_size):
             urls = [item.url for item in chunk]
@@ -285,7 +324,7 @@ def ingest_news(
 
     for part, inputs in enumerate(batches(), start=1):
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
-        analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
+        analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers, document_budget_s)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
                                    opaque(analysis))] = part
         while len(pending) >= max(1, window):

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError
+from pydantic import BaseModel, Field, ValidationError, model_validator
 from flows.fetch import FetchOptions
 from transforms.errors import PermanentError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -34,17 +34,24 @@ class Settings(BaseSettings):
 
     seeds: Path | None = Path("seeds")
     warehouse: Path = Path("warehouse/newsdesk.duckdb")
-    lake: str = "warehouse/lake"  # a folder or an fsspec URL (s3://bucket/prefix)
+    lake: str = ""  # a folder or an fsspec URL (s3://bucket/prefix); empty: next to the warehouse (lake_next_to)
     raw: Path = Path("warehouse/raw")
     spacy_model: str = DEFAULT_MODEL
-    batch_size: int = 64
-    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)))
+    batch_size: int = Field(default=64, ge=1)
+    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)), ge=1)
     dask_address: str | None = None
     s3_endpoint_url: str | None = None
-    lock_timeout_s: float = 60.0
+    lock_timeout_s: float = Field(default=60.0, gt=0)
+    document_budget_s: float = Field(default=300.0, gt=0)  # seconds one document may take; over it: too_slow
     sources: list[dict[str, Any]] = Field(default_factory=list)
     fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch.py
     schedules: list[ScheduleConfig] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _lake_next_to_warehouse(self) -> "Settings":
+        if not self.lake:
+            self.lake = lake_next_to(self.warehouse)
+        return self
 
     def storage_options(self) -> dict[str, Any]:
         """fsspec options for an object-storage lake (credentials come from the usual AWS variables)."""
@@ -64,6 +71,14 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
+def lake_next_to(warehouse: Path) -> str:
+    """The default lake of a warehouse: `lake/` beside the default warehouse, `<name>.lake/` beside any other,
+    so that two warehouses never share (and sweep) one lake by default."""
+    if warehouse == Path("warehouse/newsdesk.duckdb"):
+        return "warehouse/lake"
+    return str(warehouse.parent / f"{warehouse.stem}.lake")
+
+
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Read settings once; `overrides` are CLI flags (None means 'not given')."""
     given = {key: value for key, value in overrides.items() if value is not None}
@@ -78,9 +93,9 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
             return _FromFile(**given)
         return Settings(**given)
     except ValidationError as err:
-        first = err.errors()[0]
-        where = ".".join(str(part) for part in first["loc"])
-        raise ConfigError(f"invalid setting {where}: {first['msg']}") from None
+        from flows.config_checks import validation_lines
+
+        raise ConfigError("\n".join(validation_lines(err))) from None
     except (OSError, ValueError) as err:
         if isinstance(err, ConfigError):
             raise

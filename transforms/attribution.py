@@ -23,6 +23,7 @@ pronouns ("he", "she") point at the most recent person quoted or named.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
@@ -101,10 +102,9 @@ def trim(text: str, start: int, end: int, edge: str = _EDGE) -> tuple[int, int]:
     return start, end
 
 
-def _span_chars(doc: Doc, first: int, last: int) -> tuple[int, int]:
-    base = doc[first].idx  # doc.text joins every token: slice the span's own text instead
-    start, end = trim(doc[first : last + 1].text, 0, doc[last].idx + len(doc[last].text) - base)
-    return base + start, base + end
+def _span_chars(doc: Doc, first: int, last: int, text: str) -> tuple[int, int]:
+    """Char span of tokens first..last, trimmed; `text` is `doc.text` (which spaCy joins anew on every call)."""
+    return trim(text, doc[first].idx, doc[last].idx + len(doc[last].text))
 
 
 def _subject(verb: Token) -> Token | None:
@@ -121,7 +121,7 @@ def _subject(verb: Token) -> Token | None:
     return None
 
 
-def _speaker(subject: Token) -> tuple[tuple[int, int], Token] | None:
+def _speaker(subject: Token, text: str) -> tuple[tuple[int, int], Token] | None:
     if subject.lower_ in RELATIVES and subject.head.dep_ == "relcl":
         return (subject.idx, subject.idx + len(subject.text)), subject  # PolNeAR's source: "who"
     if subject.pos_ == "PRON" and subject.lower_ not in PRONOUNS | {"i", "we", "they", "you", "it"}:
@@ -129,10 +129,10 @@ def _speaker(subject: Token) -> tuple[tuple[int, int], Token] | None:
     first, last = subject.left_edge.i, subject.right_edge.i
     if subject.dep_ == "relcl" or subject.head.dep_ == "relcl":
         last = subject.i
-    return _span_chars(subject.doc, first, last), subject
+    return _span_chars(subject.doc, first, last, text), subject
 
 
-def _clause(doc: Doc, root: Token, exclude: Token | None = None) -> tuple[int, int] | None:
+def _clause(doc: Doc, text: str, root: Token, exclude: Token | None = None) -> tuple[int, int] | None:
     """Char span of `root`'s subtree, minus the subtree of `exclude` at either edge."""
     first, last = root.left_edge.i, root.right_edge.i
     if exclude is not None:
@@ -149,11 +149,11 @@ def _clause(doc: Doc, root: Token, exclude: Token | None = None) -> tuple[int, i
                 first = ex_last + 1
     if first > last:
         return None
-    start, end = _span_chars(doc, first, last)
+    start, end = _span_chars(doc, first, last, text)
     return (start, end) if end > start else None
 
 
-def _according(token: Token) -> Cue | None:
+def _according(token: Token, text: str) -> Cue | None:
     to = next((c for c in token.children if c.lower_ == "to"), None)
     if to is None:
         return None
@@ -161,12 +161,12 @@ def _according(token: Token) -> Cue | None:
     if obj is None:
         return None
     start, end = token.idx, to.idx + len(to.text)
-    speaker = _span_chars(token.doc, obj.left_edge.i, obj.right_edge.i)
-    content = _clause(token.doc, token.head, token) if token.head.i != token.i else None
+    speaker = _span_chars(token.doc, obj.left_edge.i, obj.right_edge.i, text)
+    content = _clause(token.doc, text, token.head, token) if token.head.i != token.i else None
     return Cue(start, end, "according to", token.i, speaker, obj.i, content)
 
 
-def _cue_bounds(verb: Token) -> tuple[int, int, Token | None]:
+def _cue_bounds(verb: Token, text: str) -> tuple[int, int, Token | None]:
     """The cue's char span and the preposition that introduces its content, if any.
 
     PolNeAR's cue is the verb group: auxiliaries, negation and adverbs on the left
@@ -194,7 +194,7 @@ def _cue_bounds(verb: Token) -> tuple[int, int, Token | None]:
             elif objects and following.lower_ in _CUE_PREPS and verb.lemma_.lower() not in SPEECH_VERBS - {"call"}:
                 last, prep = following.i, following
             break
-    start, end = _span_chars(doc, first, last)
+    start, end = _span_chars(doc, first, last, text)
     return start, end, prep
 
 
@@ -208,7 +208,7 @@ def _left_bound(verb: Token) -> int:
     return first
 
 
-def _object_content(verb: Token, prep: Token | None) -> tuple[int, int] | None:
+def _object_content(verb: Token, prep: Token | None, text: str) -> tuple[int, int] | None:
     """What a stance verb attributes: its object and complements to its right."""
     doc = verb.doc
     parts = [c for c in verb.children if c.i > verb.i and c.dep_ in _OBJECT_DEPS]
@@ -220,7 +220,7 @@ def _object_content(verb: Token, prep: Token | None) -> tuple[int, int] | None:
         parts += [c for c in verb.children if c.dep_ == "prep" and c.lower_ in ("of", "for", "as") and c.i > verb.i]
     first = min(c.left_edge.i for c in parts)
     last = max(c.right_edge.i for c in parts)
-    start, end = _span_chars(doc, first, last)
+    start, end = _span_chars(doc, first, last, text)
     return (start, end) if end > start else None
 
 
@@ -231,43 +231,47 @@ def _same_paragraph(verb: Token, other: Token) -> bool:
     return not any("\n" in t.text_with_ws for t in verb.doc[first:last])
 
 
-def _verb_cue(verb: Token) -> Cue | None:
+def _verb_cue(verb: Token, text: str) -> Cue | None:
     doc = verb.doc
     subject = _subject(verb)
-    found = _speaker(subject) if subject is not None else None
+    found = _speaker(subject, text) if subject is not None else None
     speaker, speaker_head = (found[0], found[1].i) if found else (None, None)
-    start, end, prep = _cue_bounds(verb)
+    start, end, prep = _cue_bounds(verb, text)
     lemma = verb.lemma_.lower()
     content = None
     complements = [c for c in verb.children if c.dep_ == "ccomp" and _same_paragraph(verb, c)]
     complement = min(complements, key=lambda c: abs(c.i - verb.i)) if complements else None
     if complement is not None:
-        content = _clause(doc, complement)
+        content = _clause(doc, text, complement)
     elif verb.dep_ in ("ccomp", "parataxis") and verb.head.i != verb.i and lemma in CLAUSE_VERBS and (
         _same_paragraph(verb, verb.head)
     ) and (verb.head.i < verb.i or not any(t.is_quote for t in verb.sent)):
         # "..., sources said"; "The plan, aides said, is to wait": PolNeAR's content runs
         # around a cue inside its clause, so the hull is the whole clause
         around = verb.head.i > verb.i and not any(t.is_quote for t in verb.head.subtree)
-        content = _clause(doc, verb.head, None if around else verb)
+        content = _clause(doc, text, verb.head, None if around else verb)
     elif lemma in OBJECT_VERBS or prep is not None and lemma not in SPEECH_VERBS:
-        content = _object_content(verb, prep if lemma not in SPEECH_VERBS - {"call"} else None)
+        content = _object_content(verb, prep if lemma not in SPEECH_VERBS - {"call"} else None, text)
     return Cue(start, end, lemma, verb.i, speaker, speaker_head, content)
 
 
-def find_cues(doc: Doc) -> list[Cue]:
-    """Every cue in the doc, with its speaker and clausal content where the parse gives them."""
+def find_cues(doc: Doc, text: str | None = None) -> list[Cue]:
+    """Every cue in the doc, with its speaker and clausal content where the parse gives them.
+
+    `text` is `doc.text` when the caller has it (spaCy joins the tokens anew on every access).
+    """
+    text = doc.text if text is None else text
     cues: list[Cue] = []
     cue: Cue | None
     for token in doc:
         if token.lower_ == "according" and token.dep_ == "prep":
-            cue = _according(token)
+            cue = _according(token, text)
         elif token.pos_ in ("VERB", "AUX") and token.lemma_.lower() in CUE_VERBS:
             if token.dep_ in ("amod", "compound") or token.dep_ == "acl" and token.tag_ == "VBN":
                 continue  # "the said report", "the report found in ..."
             if token.dep_ == "xcomp" and token.head.lemma_.lower() in CUE_VERBS and token.head.pos_ == "VERB":
                 continue  # "declined to comment", "wants to say": the governing verb is the cue
-            cue = _verb_cue(token)
+            cue = _verb_cue(token, text)
             if cue is None or cue.content is None and cue.lemma not in SPEECH_VERBS:
                 continue
         else:
@@ -277,16 +281,37 @@ def find_cues(doc: Doc) -> list[Cue]:
     return cues
 
 
-def mention_at(mentions: Sequence[Mention], start: int, end: int) -> Mention | None:
+class MentionIndex:
+    """An article's mentions sorted by offset, for lookups in log time (a long article has thousands)."""
+
+    def __init__(self, mentions: Sequence[Mention]) -> None:
+        self.items = sorted(mentions, key=lambda m: (m.start, m.end))
+        self.starts = [m.start for m in self.items]
+        self.people = [m for m in self.items if m.label == "PERSON"]
+        self.people_ends = [m.end for m in self.people]
+
+    def at(self, start: int, end: int) -> Mention | None:
+        """The mention covering [start, end), else the last one inside it (mentions do not overlap)."""
+        k = bisect_right(self.starts, start) - 1
+        if k >= 0 and self.items[k].start <= start and end <= self.items[k].end:
+            return self.items[k]
+        lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
+        for mention in reversed(self.items[max(lo, hi - 4) : hi]):
+            if mention.end <= end:
+                return mention
+        return None
+
+    def last_person_before(self, pos: int) -> Mention | None:
+        k = bisect_right(self.people_ends, pos)
+        return self.people[k - 1] if k else None
+
+
+def mention_at(mentions: Sequence[Mention] | MentionIndex, start: int, end: int) -> Mention | None:
     """The mention covering [start, end), else the last one inside it."""
-    for mention in mentions:
-        if mention.start <= start and end <= mention.end:
-            return mention
-    inside = [m for m in mentions if start <= m.start and m.end <= end]
-    return inside[-1] if inside else None
+    return (mentions if isinstance(mentions, MentionIndex) else MentionIndex(mentions)).at(start, end)
 
 
-def speaker_mention(doc: Doc, head: int | None, mentions: Sequence[Mention]) -> Mention | None:
+def speaker_mention(doc: Doc, head: int | None, mentions: Sequence[Mention] | MentionIndex) -> Mention | None:
     """The mention for the head of a speaker phrase, following compounds and appositions."""
     if head is None:
         return None
@@ -297,6 +322,7 @@ def speaker_mention(doc: Doc, head: int | None, mentions: Sequence[Mention]) -> 
     # noun's modifiers ("Kremlin" in "a Kremlin insider")
     deps = ("appos", "compound") if token.pos_ == "PROPN" else ("appos",)
     candidates = [token] + [c for c in token.children if c.dep_ in deps and c.pos_ == "PROPN"]
+    mentions = mentions if isinstance(mentions, MentionIndex) else MentionIndex(mentions)
     for candidate in candidates:
         mention = mention_at(mentions, candidate.idx, candidate.idx + len(candidate.text))
         if mention is not None and mention.label in ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "PRODUCT"):
@@ -308,23 +334,38 @@ def is_pronoun(doc: Doc, head: int | None) -> bool:
     return head is not None and doc[head].lower_ in PRONOUNS
 
 
-def sentence_region(doc: Doc, start: int, end: int) -> Span:
+class Sentences:
+    """The sentence of every token, found once: `Token.sent` walks its whole sentence on every call."""
+
+    def __init__(self, doc: Doc) -> None:
+        self.starts: list[int] = []
+        self.ends: list[int] = []
+        for sent in doc.sents:
+            self.starts.append(sent.start)
+            self.ends.append(sent.end)
+
+    def of(self, i: int) -> tuple[int, int]:
+        """(first token, end token) of token `i`'s sentence."""
+        k = bisect_right(self.starts, i) - 1
+        return self.starts[k], self.ends[k]
+
+
+def sentence_region(doc: Doc, start: int, end: int, sentences: Sentences | None = None) -> Span:
     """The sentence(s) around [start, end), extended over a cue split off by the parser."""
     span = doc.char_span(start, end, alignment_mode="expand")
     if span is None or len(span) == 0:
         return doc[0:0]
-    first, last = span[0].sent, span[-1].sent
-    begin, finish = first.start, last.end
+    sents = sentences or Sentences(doc)
+    begin, first_end = sents.of(span.start)
+    finish = sents.of(span.end - 1)[1]
     if finish < len(doc):
-        following = doc[finish].sent
+        following_end = sents.of(finish)[1]
         after_quote = doc[finish - 1].is_quote or doc[finish - 1].text in "”»\"’"
-        speech = any(t.lemma_.lower() in SPEECH_VERBS and t.pos_ == "VERB" for t in following[:6])
-        if following[0].is_lower or following[0].lemma_.lower() in SPEECH_VERBS or following[0].is_punct or (
-            after_quote and speech
-        ):
-            finish = following.end
+        speech = any(t.lemma_.lower() in SPEECH_VERBS and t.pos_ == "VERB" for t in doc[finish : min(following_end, finish + 6)])
+        head = doc[finish]
+        if head.is_lower or head.lemma_.lower() in SPEECH_VERBS or head.is_punct or (after_quote and speech):
+            finish = following_end
     if begin > 0:
-        preceding = doc[begin - 1].sent
-        if preceding[-1].text in (":", ",") or first[0].is_lower:
-            begin = preceding.start
+        if doc[begin - 1].text in (":", ",") or doc[begin].is_lower:
+            begin = sents.of(begin - 1)[0]
     return doc[begin:finish]

@@ -61,6 +61,8 @@ ENTITY_LABELS: frozenset[str] = frozenset(
 _COARSE = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "NORP": "NORP"}
 # Short all-caps words that the gazetteer must not tag in an all-caps headline.
 _RULER_SKIP = frozenset({"WHO", "AU", "EC", "Fed", "GB", "CIS", "Lao", "Pole", "Turk", "Scot", "Finn", "Dane"})
+_ACRONYM_PAREN = re.compile(r"\(\s*[A-Z][A-Za-z0-9&.]{1,9}\s*\)")
+_ACRONYM_WINDOW = 240  # characters before "(WHO)" that may hold its expansion
 _ACRONYM_DEF = re.compile(
     r"((?:[A-Z][\w&'’.-]*)(?:\s+(?:of|the|for|and|on|in|de|du|des|la|le|[A-Z][\w&'’.-]*))*)\s*\(\s*"
     r"([A-Z][A-Za-z0-9&.]{1,9})\s*\)"
@@ -640,9 +642,19 @@ def _demonym_singular(name: str) -> str:
 
 
 def _acronym_definitions(text: str) -> dict[str, str]:
-    """"World Health Organization (WHO)": acronym key -> expansion, when the initials fit."""
+    """"World Health Organization (WHO)": acronym key -> expansion, when the initials fit.
+
+    Each "(ACRONYM)" is found first and its expansion looked for only in the few hundred
+    characters before it: matching the expansion pattern over the whole text backtracks
+    from every capital letter to the end of any long run of capitalised words (quadratic).
+    """
     found: dict[str, str] = {}
-    for match in _ACRONYM_DEF.finditer(text):
+    for paren in _ACRONYM_PAREN.finditer(text):
+        start = max(0, paren.start() - _ACRONYM_WINDOW, text.rfind(")", 0, paren.start()) + 1,
+                    text.rfind("(", 0, paren.start()) + 1)
+        match = _ACRONYM_DEF.search(text, start, paren.end())
+        if match is None:
+            continue
         expansion, acronym = match.group(1), match.group(2)
         letters = acronym.replace(".", "").upper()
         words = expansion.split()

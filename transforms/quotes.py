@@ -32,6 +32,7 @@ Conventions:
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
@@ -40,9 +41,10 @@ from spacy.tokens import Doc
 from transforms.attribution import (
     SPEECH_VERBS,
     Cue,
+    MentionIndex,
+    Sentences,
     find_cues,
     is_pronoun,
-    mention_at,
     sentence_region,
     speaker_mention,
     trim,
@@ -123,19 +125,36 @@ def _continues(text: str, start: int, end: int, family: str) -> int | None:
 
 
 def _pair(text: str, marks: list[_Mark], stack: list[_Mark], pairs: list[tuple[int, int]]) -> None:
-    for index, mark in enumerate(marks):
+    """Pair marks like brackets, a closing mark closing the innermost open one of its family.
+
+    Linear in the marks: each family keeps the stack depths of its open marks, so a
+    closing mark finds its partner without walking the stack (unbalanced marks pile up).
+    """
+    depths: dict[str, list[int]] = {"double": [], "single": []}
+    open_chars: dict[str, int] = {}
+    for depth, mark in enumerate(stack):
+        depths[mark.family].append(depth)
+        open_chars[mark.char] = open_chars.get(mark.char, 0) + 1
+    remaining: dict[str, int] = {}  # marks of each char still to come
+    for mark in marks:
+        remaining[mark.char] = remaining.get(mark.char, 0) + 1
+    for mark in marks:
+        remaining[mark.char] -= 1
         before = text[mark.pos - 1] if mark.pos > 0 else " "
         if mark.char in "\"'" and before.isdigit():  # 5'11", a 12" pizza, unless it balances a quote
-            open_same = any(s.char == mark.char for s in stack)
-            rest = sum(1 for m in marks[index + 1 :] if m.char == mark.char)
-            if not (open_same and mark.can_close and rest % 2 == 0):
+            open_same = open_chars.get(mark.char, 0) > 0
+            if not (open_same and mark.can_close and remaining[mark.char] % 2 == 0):
                 continue
-        families = [s.family for s in stack]
-        if mark.can_close and mark.family in families:
-            depth = len(families) - 1 - families[::-1].index(mark.family)
+        if mark.can_close and depths[mark.family]:
+            depth = depths[mark.family][-1]
             pairs.append((stack[depth].pos, mark.pos + 1))
+            for closed in stack[depth:]:
+                depths[closed.family].pop()
+                open_chars[closed.char] -= 1
             del stack[depth:]
         elif mark.can_open:
+            depths[mark.family].append(len(stack))
+            open_chars[mark.char] = open_chars.get(mark.char, 0) + 1
             stack.append(mark)
 
 
@@ -180,6 +199,10 @@ class _Speaker:
 
 
 _SENTENCE_BEFORE = tuple(".!?:;,—–-([")
+# How far around a quotation its context is read (a speaker's colon, the word before): a
+# bound, so that the work per quotation does not grow with the paragraph around it.
+_WINDOW = 400
+_NOT_BLANK = re.compile(r"[^ \t\u00a0]")
 _COLON_SPEAKER = re.compile(r"([^.!?:;\n“”\"«»]{2,80}?)\s*:\s*$")
 _DASH_SPEAKER = re.compile(r"[ \t\u00a0]*\n?[ \t\u00a0]*(?:[—–―]|--?)[ \t\u00a0]*")
 
@@ -194,8 +217,11 @@ def _is_direct(text: str, quote: QuoteSpan, p_start: int) -> bool:
         return False
     if quote.paragraphs > 1:
         return True
-    before = text[p_start : quote.start].rstrip()
-    after = text[quote.end :].lstrip(" \t\u00a0")
+    before = text[max(p_start, quote.start - _WINDOW) : quote.start].rstrip()
+    if not before and quote.start - _WINDOW > p_start:  # a long run of blanks: look at the whole paragraph
+        before = text[p_start : quote.start].rstrip()
+    after_at = _NOT_BLANK.search(text, quote.end)
+    after = text[after_at.start() : after_at.start() + 1] if after_at else ""
     standalone = not before or before.endswith(_SENTENCE_BEFORE) or before.rsplit(None, 1)[-1].lower() in SPEECH_WORDS
     closed = inner[-1] in ".!?,…:;—–-" or not after or after[0] in ".!?\n"
     return standalone and closed
@@ -204,19 +230,39 @@ def _is_direct(text: str, quote: QuoteSpan, p_start: int) -> bool:
 SPEECH_WORDS = frozenset({"said", "says", "say", "told", "tells", "added", "adds", "wrote", "writes", "asked", "asks"})
 
 
+class _Paragraphs(list[tuple[int, int]]):
+    """Paragraph spans with their ends at hand, so that finding a position's paragraph is a bisection."""
+
+    def __init__(self, spans: list[tuple[int, int]]) -> None:
+        super().__init__(spans)
+        self.ends = [end for _, end in spans]
+
+
 def _paragraph_of(paragraphs: list[tuple[int, int]], pos: int) -> int:
-    for index, (start, end) in enumerate(paragraphs):
-        if pos < end:
-            return index
-    return len(paragraphs) - 1
+    ends = paragraphs.ends if isinstance(paragraphs, _Paragraphs) else [end for _, end in paragraphs]
+    return min(bisect_right(ends, pos), len(paragraphs) - 1)
 
 
-def _resolve_pronoun(speakers: list[_Speaker], mentions: Sequence[Mention], pos: int, paragraph: int) -> str | None:
-    for speaker in reversed(speakers):
-        if speaker.pos < pos and speaker.entity_id and speaker.label == "PERSON" and paragraph - speaker.paragraph <= 2:
+def _resolve_pronoun(people: list[_Speaker], mentions: MentionIndex, pos: int, paragraph: int) -> str | None:
+    """The person a pronoun speaker stands for: the last named person speaking in the two paragraphs
+    before, else the last person mentioned. `people` is the timeline's named PERSON speakers, in order."""
+    for speaker in reversed(people):
+        if paragraph - speaker.paragraph > 2:
+            break
+        if speaker.pos < pos:
             return speaker.entity_id
-    people = [m for m in mentions if m.label == "PERSON" and m.end <= pos]
-    return people[-1].entity_id if people else None
+    person = mentions.last_person_before(pos)
+    return person.entity_id if person else None
+
+
+def _last_speaker(timeline: list[_Speaker], anchor: int, paragraph: int) -> _Speaker | None:
+    """The last speaker before `anchor` in this paragraph or the previous one (carry-over)."""
+    for speaker in reversed(timeline):
+        if paragraph - speaker.paragraph > 1:
+            break
+        if speaker.pos < anchor:
+            return speaker
+    return None
 
 
 def _quote(article: Article, start: int, end: int, kind: str, cue: Cue | None, speaker: _Speaker | None,
@@ -248,15 +294,45 @@ def _nearest(cues: list[Cue], start: int, end: int) -> Cue | None:
     return min(cues, key=distance) if cues else None
 
 
+class _Spans:
+    """The outermost quotations in order (they never overlap), with their starts and ends for bisection."""
+
+    def __init__(self, spans: list[QuoteSpan]) -> None:
+        self.items = spans
+        self.starts = [q.start for q in spans]
+        self.ends = [q.end for q in spans]
+
+    def holding(self, pos: int) -> QuoteSpan | None:
+        k = bisect_right(self.starts, pos) - 1
+        return self.items[k] if k >= 0 and pos < self.items[k].end else None
+
+    def overlapping(self, start: int, end: int) -> list[QuoteSpan]:
+        return self.items[bisect_right(self.ends, start) : bisect_left(self.starts, end)]
+
+    def starts_between(self, low: int, high: int) -> int:
+        """How many quotations start strictly between `low` and `high`."""
+        return max(0, bisect_left(self.starts, high) - bisect_right(self.starts, low))
+
+
 def _cue_in_sentence(
-    doc: Doc, quote: QuoteSpan, cues: list[Cue], spans: list[QuoteSpan], bounds: tuple[int, int]
+    doc: Doc, quote: QuoteSpan, cues: list[Cue], spans: _Spans, bounds: tuple[int, int], sentences: Sentences,
+    cue_starts: list[int], index: int,
 ) -> tuple[Cue | None, str]:
-    """The speech cue of the quote's sentence; `bounds` are its paragraphs' outer edges."""
-    region = sentence_region(doc, quote.start, quote.end)
+    """The speech cue of the quote's sentence; `bounds` are its paragraphs' outer edges.
+
+    `cues` are sorted by start (`cue_starts`); `index` is the quote's place in `spans`. A cue
+    with another quotation between it and this one is not this one's, so only the cues between
+    the neighbouring quotations are looked at: the work per quotation stays local.
+    """
+    region = sentence_region(doc, quote.start, quote.end, sentences)
     lo, hi = max(region.start_char, bounds[0]), min(region.end_char, bounds[1])
-    others = [q for q in spans if q != quote]
-    near = [c for c in cues if lo <= c.start < hi and (c.lemma in SPEECH_VERBS or c.lemma == "according to")]
-    near = [c for c in near if not any(min(c.start, quote.start) < q.start < max(c.end, quote.end) for q in others)]
+    if index > 0:
+        lo = max(lo, spans.items[index - 1].start)
+    if index + 1 < len(spans.items):
+        hi = min(hi, spans.items[index + 1].start)
+    window = cues[bisect_left(cue_starts, lo) : bisect_left(cue_starts, hi)] if lo < hi else []
+    near = [c for c in window if c.lemma in SPEECH_VERBS or c.lemma == "according to"]
+    near = [c for c in near if not _quote_between(spans, quote, min(c.start, quote.start), max(c.end, quote.end))]
     syntactic = [c for c in near if c.content and c.content[0] < quote.end and quote.start < c.content[1]]
     if syntactic:
         return _nearest(syntactic, quote.start, quote.end), "cue_in_sentence"
@@ -265,9 +341,15 @@ def _cue_in_sentence(
     return None, ""
 
 
+def _quote_between(spans: _Spans, quote: QuoteSpan, low: int, high: int) -> bool:
+    """Another quotation than `quote` starts strictly between `low` and `high`."""
+    inside = spans.starts_between(low, high)
+    return inside - (1 if low < quote.start < high else 0) > 0
+
+
 def _punctuation_cue(doc: Doc, text: str, quote: QuoteSpan, p_start: int, p_end: int) -> Cue | None:
     """`X: “...”` before the quote, or `“...” — X` after it (`text` is `doc.text`)."""
-    match = _COLON_SPEAKER.search(text, p_start, quote.start)
+    match = _COLON_SPEAKER.search(text, max(p_start, quote.start - _WINDOW), quote.start)
     if match and match.end() == quote.start or (match and not text[match.end() : quote.start].strip()):
         s, e = trim(text, match.start(1), match.end(1))
         span = doc.char_span(s, e, alignment_mode="expand")
@@ -277,8 +359,9 @@ def _punctuation_cue(doc: Doc, text: str, quote: QuoteSpan, p_start: int, p_end:
             return Cue(colon, colon + 1, ":", nouns[-1].i, (s, e), nouns[-1].i, None)
     dash = _DASH_SPEAKER.match(text, quote.end)
     if dash:
-        line_end = text.find("\n", dash.end())
-        span = doc.char_span(dash.end(), line_end if line_end >= 0 else len(text), alignment_mode="expand")
+        line_end = text.find("\n", dash.end(), dash.end() + _WINDOW)
+        line_end = line_end if line_end >= 0 else min(len(text), dash.end() + _WINDOW)
+        span = doc.char_span(dash.end(), line_end, alignment_mode="expand")
         if span is not None and len(span) and span[0].pos_ == "PROPN":
             last = span[0]
             while last.i + 1 < span.end and doc[last.i + 1].pos_ == "PROPN":
@@ -319,18 +402,32 @@ def _sentence_ends(gap: str) -> int:
     return ends
 
 
-def _indirect(cue: Cue, text: str, spans: list[QuoteSpan]) -> str | None:
-    """'indirect', 'mixed' or None when the cue's content is just a direct quote."""
+_WORD = re.compile(r"\w+")
+
+
+def _indirect(cue: Cue, text: str, spans: _Spans) -> str | None:
+    """'indirect', 'mixed' or None when the cue's content is just a direct quote.
+
+    Mixed when a word (not "and"/"but") of the content lies outside its quotations, the
+    cue and the speaker: the text between those gaps is searched piece by piece, once.
+    """
     if cue.content is None:
         return None
     s, e = cue.content
-    inside = [q for q in spans if q.start < e and s < q.end]
+    inside = spans.overlapping(s, e)
     if not inside:
         return "indirect"
-    gaps = [(q.start, q.end) for q in inside] + [(cue.start, cue.end)] + ([cue.speaker] if cue.speaker else [])
-    rest = "".join(" " if any(a <= i < b for a, b in gaps) else text[i] for i in range(s, e))
-    words = [w for w in re.findall(r"\w+", rest) if w.lower() not in ("and", "but")]
-    return "mixed" if words else None
+    gaps = sorted([(q.start, q.end) for q in inside] + [(cue.start, cue.end)] + ([cue.speaker] if cue.speaker else []))
+    pos = s
+    for a, b in [*gaps, (e, e)]:
+        if a > pos:
+            for word in _WORD.finditer(text, pos, min(a, e)):
+                if word.group().lower() not in ("and", "but"):
+                    return "mixed"
+        pos = max(pos, b)
+        if pos >= e:
+            break
+    return None
 
 
 def _clip(cue: Cue, paragraphs: list[tuple[int, int]]) -> Cue:
@@ -347,15 +444,20 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
     text = article.text
     if doc.text != text:
         raise ValueError(f"article {article.article_id}: the doc is not the parse of article.text")
-    paragraphs = paragraph_spans(text)
+    paragraphs = _Paragraphs(paragraph_spans(text))
     spans = find_quote_spans(text)
-    cues = [_clip(c, paragraphs) for c in find_cues(doc) if not any(q.start <= c.start < q.end for q in spans)]
+    quoted = _Spans(spans)
+    sentences = Sentences(doc)
+    index = MentionIndex(mentions)
+    cues = [_clip(c, paragraphs) for c in find_cues(doc, text) if quoted.holding(c.start) is None]
+    by_start = sorted(cues, key=lambda c: c.start)
+    cue_starts = [c.start for c in by_start]
     events: list[tuple[int, str, QuoteSpan | None, Cue | None, str]] = []
     chain: tuple[QuoteSpan, Cue] | None = None  # the last quote attributed by a cue
-    for span in spans:
+    for number, span in enumerate(spans):
         p_start, p_end = paragraphs[_paragraph_of(paragraphs, span.start)]
         last_end = paragraphs[_paragraph_of(paragraphs, span.end - 1)][1]
-        cue, method = _cue_in_sentence(doc, span, cues, spans, (p_start, last_end))
+        cue, method = _cue_in_sentence(doc, span, by_start, quoted, (p_start, last_end), sentences, cue_starts, number)
         if cue is None:
             cue = _punctuation_cue(doc, text, span, p_start, p_end)
             method = "punctuation" if cue else ""
@@ -370,26 +472,28 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
         chain = (span, cue) if cue is not None and kind == "direct" else None
         events.append((span.start, kind, span, cue, method))
     for cue in cues:
-        indirect = _indirect(cue, text, spans)
+        indirect = _indirect(cue, text, quoted)
         if indirect is not None and cue.content is not None:
             events.append((min(cue.start, cue.content[0]), indirect, None, cue, "cue_in_sentence"))
     events.sort(key=lambda e: e[0])
     timeline: list[_Speaker] = []
+    people: list[_Speaker] = []  # the timeline's named persons, for pronouns
     quotes: list[Quote] = []
     for _, kind, quote, cue, method in events:
         anchor = quote.start if quote else cue.start if cue else 0
         paragraph = _paragraph_of(paragraphs, anchor)
-        speaker = _to_speaker(doc, text, cue, mentions, timeline, anchor, paragraph) if cue else None
+        speaker = _to_speaker(doc, text, cue, index, people, anchor, paragraph) if cue else None
         confidence = {"cue_in_sentence": 0.9, "cue_nearby": 0.8, "continuation": 0.85, "punctuation": 0.75}.get(
             method, 0.6)
         if cue is None:
-            recent = [s for s in timeline if s.pos < anchor and paragraph - s.paragraph <= 1]
-            speaker = recent[-1] if recent else None
+            speaker = _last_speaker(timeline, anchor, paragraph)
             method, confidence = ("carry_over", 0.6) if speaker else ("unattributed", 0.3)
             if kind == "partial" and (speaker is None or len(text[anchor : quote.end if quote else anchor].split()) < 2):
                 continue  # a scare quote or a term, not a quotation
         if speaker is not None:
             timeline.append(_Speaker(speaker.text, speaker.start, speaker.end, speaker.entity_id, speaker.label, anchor, paragraph))
+            if speaker.entity_id and speaker.label == "PERSON":
+                people.append(timeline[-1])
         if quote is not None:
             quotes.append(_quote(article, quote.start, quote.end, kind, cue, speaker, confidence, method))
         elif cue is not None and cue.content is not None:
@@ -398,15 +502,15 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
     return sorted(quotes, key=lambda q: (q.start, q.end))
 
 
-def _to_speaker(doc: Doc, text: str, cue: Cue, mentions: Sequence[Mention], timeline: list[_Speaker], anchor: int,
+def _to_speaker(doc: Doc, text: str, cue: Cue, mentions: MentionIndex, people: list[_Speaker], anchor: int,
                 paragraph: int) -> _Speaker | None:
     if cue.speaker is None:
         return None
     s, e = cue.speaker
     if is_pronoun(doc, cue.speaker_head):
-        return _Speaker(text[s:e], s, e, _resolve_pronoun(timeline, mentions, s, paragraph), "PERSON", anchor, paragraph)
+        return _Speaker(text[s:e], s, e, _resolve_pronoun(people, mentions, s, paragraph), "PERSON", anchor, paragraph)
     mention = speaker_mention(doc, cue.speaker_head, mentions)
     if mention is None and cue.lemma in (":", "—"):
-        mention = mention_at(mentions, s, e)
+        mention = mentions.at(s, e)
     return _Speaker(text[s:e], s, e, mention.entity_id if mention else None, mention.label if mention else None,
                     anchor, paragraph)

@@ -285,3 +285,95 @@ def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:
 def stream_run(fs: Any, root: str, run_id: str, max_bytes: int = CHUNK_BYTES) -> dict[str, Iterator[pa.Table]]:
     """Every table a run loads, each read lazily in pieces (`load_run` takes either form)."""
     return {name: iter_table(fs, root, name, run_id, max_bytes) for name in LOAD_ORDER}
+
+
+# --- runs waiting for a busy warehouse, and who owns a run's folders ---------------------------
+PENDING = "_pending"  # <lake>/_pending/<run_id>.json: a run whose parts are written, not yet loaded
+OWNERS = "_owners"  # <lake>/_owners/<run_id>: the warehouse a run's folders belong to
+
+
+def write_pending(fs: Any, root: str, run: dict[str, Any]) -> str:
+    """Record `run` (its `runs` row) as written to the lake but not loaded: the next load takes it first."""
+    path = f"{root}/{PENDING}/{run['run_id']}.json"
+    fs.makedirs(f"{root}/{PENDING}", exist_ok=True)
+    row = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in run.items()}
+    with fs.open(path, "w") as out:
+        out.write(json.dumps(row))
+    return path
+
+
+def read_pending(fs: Any, root: str, owner: str | None = None) -> list[dict[str, Any]]:
+    """The pending runs (oldest first), those of warehouse `owner` only when given."""
+    base = f"{root}/{PENDING}"
+    if not fs.exists(base):
+        return []
+    runs = []
+    for entry in sorted(fs.ls(base, detail=False)):
+        if not entry.endswith(".json"):
+            continue
+        with fs.open(entry, "r") as source:
+            row = json.loads(source.read())
+        row["started_at"] = datetime.fromisoformat(row["started_at"])
+        if owner is None or owner_of(fs, root, row["run_id"]) in (None, owner):
+            runs.append(row)
+    return runs
+
+
+def clear_pending(fs: Any, root: str, run_id: str) -> None:
+    path = f"{root}/{PENDING}/{run_id}.json"
+    if fs.exists(path):
+        fs.rm(path)
+
+
+def write_owner(fs: Any, root: str, run_id: str, owner: str) -> None:
+    """Record the warehouse (`owner`, a resolved path or URL) that a run's lake folders belong to."""
+    fs.makedirs(f"{root}/{OWNERS}", exist_ok=True)
+    with fs.open(f"{root}/{OWNERS}/{run_id}", "w") as out:
+        out.write(owner)
+
+
+def owner_of(fs: Any, root: str, run_id: str) -> str | None:
+    path = f"{root}/{OWNERS}/{run_id}"
+    if not fs.exists(path):
+        return None
+    with fs.open(path, "r") as source:
+        return str(source.read()).strip()
+
+
+def owned_runs(fs: Any, root: str, owner: str) -> set[str]:
+    """The run ids whose folders belong to warehouse `owner`."""
+    base = f"{root}/{OWNERS}"
+    if not fs.exists(base):
+        return set()
+    mine = set()
+    for entry in fs.ls(base, detail=False):
+        run_id = entry.rstrip("/").rsplit("/", 1)[-1]
+        if owner_of(fs, root, run_id) == owner:
+            mine.add(run_id)
+    return mine
+
+
+def remove_own_runs(fs: Any, root: str, owner: str, keep: Iterable[str], min_age_s: float = STALE_AFTER_S) -> list[str]:
+    """`remove_runs` for one warehouse: only the crashed runs it owns, never a pending one nor another
+    warehouse's (runs with no owner record, from before owners were recorded, are left alone)."""
+    keep = set(keep) | {str(r["run_id"]) for r in read_pending(fs, root)}
+    mine = owned_runs(fs, root, owner)
+    others = _run_ids(fs, root) - mine
+    removed = remove_runs(fs, root, keep | others, min_age_s)
+    for run_id in mine - keep:
+        if not any(entry.endswith(f"run_id={run_id}") for entry in _run_folders(fs, root)):
+            fs.rm(f"{root}/{OWNERS}/{run_id}")
+    return removed
+
+
+def _run_folders(fs: Any, root: str) -> list[str]:
+    folders = []
+    for table in TABLES:
+        base = f"{root}/{table}"
+        if fs.exists(base):
+            folders += [e.rstrip("/") for e in fs.ls(base, detail=False) if "run_id=" in e]
+    return folders
+
+
+def _run_ids(fs: Any, root: str) -> set[str]:
+    return {folder.rsplit("run_id=", 1)[-1] for folder in _run_folders(fs, root)}

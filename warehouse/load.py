@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms.errors import PermanentError, TransientError
+from transforms.errors import NewsdeskError, PermanentError, TransientError
 from transforms.models import Entity, iso_utc
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
 from warehouse.search import load_fts, update_search_index
@@ -36,7 +36,18 @@ class WarehouseBusy(TransientError):
     """Another process holds the DuckDB file."""
 
 
-def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duckdb.DuckDBPyConnection:
+class LoadPending(NewsdeskError):
+    """The run's results are in the lake but the warehouse could not be had: they load on the next run."""
+
+
+# For users' own queries: DuckDB never fetches an extension from the network (no auto-install, and
+# INSTALL finds no repository), and the query cannot switch that back on.
+OFFLINE = {"autoinstall_known_extensions": False, "custom_extension_repository": "/nonexistent/newsdesk-offline",
+           "lock_configuration": True}
+
+
+def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False,
+            config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating and migrating it), waiting with backoff while another process holds it.
 
     DuckDB lets one process open the file read-write, or any number read-only; a
@@ -48,11 +59,12 @@ def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duc
         path.parent.mkdir(parents=True, exist_ok=True)
     elif not path.exists():
         raise PermanentError(f"no warehouse at {path}: run `newsdesk run` first")
-    deadline = time.monotonic() + timeout_s
+    started = time.monotonic()
+    deadline = started + timeout_s
     delay = 0.1
     while True:
         try:
-            con = duckdb.connect(str(path), read_only=read_only)
+            con = duckdb.connect(str(path), read_only=read_only, config=config or {})
             break
         except duckdb.IOException as err:
             if not any(marker in str(err) for marker in _LOCKED):
@@ -61,7 +73,8 @@ def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False) -> duc
             if left <= 0:
                 raise WarehouseBusy(
                     f"warehouse {path} is held by another process{_holder(str(err))} (a running load or an open "
-                    f"reader) for over {timeout_s:g} s; close it and run again"
+                    f"reader): waited {time.monotonic() - started:.0f} s (lock_timeout_s = {timeout_s:g}); close it "
+                    f"and run again"
                 ) from None
             log.info("warehouse %s is busy; waiting %.1f s", path, delay)
             time.sleep(min(delay + random.uniform(0, delay / 2), left))

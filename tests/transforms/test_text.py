@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.models import Document
-from transforms.text import DecodeError, decode_text, normalise_text, parse_text
+from transforms.text import DecodeError, decode_text, decode_text_repaired, normalise_text, parse_text, repair_utf8
 
 import pytest
 
@@ -82,3 +82,29 @@ def test_parse_text_never_raises_and_offsets_hold(body: bytes) -> None:
     if result.article is not None:
         for block in result.article.blocks:
             assert 0 <= block.start <= block.end <= len(result.article.text)
+
+
+def test_mostly_utf8_is_repaired_locally_not_read_as_a_legacy_code_page() -> None:
+    body = "The café’s owner said “yes” on Monday.\n\n".encode("utf-8") + "A pasted façade.\n".encode("cp1252")
+    text, repaired = decode_text_repaired(body)
+    assert repaired
+    assert "café’s owner said “yes”" in text and "façade" in text  # neither part is mojibake
+    article = parse_text(Document("mixed.txt", "seed", b"Headline\n\n" + body, "text/plain")).article
+    assert article is not None and ("text", "decode_repaired") in article.provenance
+
+
+def test_legacy_and_clean_texts_are_not_repaired() -> None:
+    assert decode_text_repaired("Señor Peña’s café".encode("cp1252")) == ("Señor Peña’s café", False)
+    assert decode_text_repaired("Señor Peña’s café".encode("utf-8")) == ("Señor Peña’s café", False)
+    assert repair_utf8("Señor Peña".encode("cp1252")) is None  # no UTF-8 in it: a legacy file
+
+
+def test_control_characters_are_stripped_before_offsets() -> None:
+    filler = "A sentence to get past the first eight kilobytes. " * 200
+    body = f"Headline\n\n{filler}\n\nEnd \x1b[2J\x1b]0;title\x07 of\x00 story\x7f.\n".encode("utf-8")
+    article = parse_text(Document("c.txt", "seed", body, "text/plain")).article
+    assert article is not None
+    assert not any(ch in article.text for ch in "\x1b\x07\x00\x7f")
+    assert article.text.endswith("End [2J]0;title of story.")
+    for block in article.blocks:
+        assert article.text[block.start : block.end].strip() == article.text[block.start : block.end]

@@ -1,0 +1,90 @@
+"""Per-document isolation: a step that fails on one document rejects that document, not its batch.
+
+Every per-document step (read, decode, extract, language, NLP, quotes, ...) runs
+through `guarded`: any exception becomes a `rejects` row for that document (the
+stage, a reason code, a one-line message) and the batch goes on. A `Budget`
+bounds the time one document may take: checked between steps (and between the
+pieces of a long text), it turns a document that would stall the run into a
+`too_slow` reject. The check is cooperative: a step already running finishes
+first, which is why every step is linear in its input.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import TypeVar
+
+from transforms.models import Article, Document, Reject, to_article_id
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+DEFAULT_BUDGET_S = 300.0
+
+
+class TooSlow(Exception):
+    """A document went over its time budget."""
+
+
+@dataclass
+class Budget:
+    """The time one document may take; `seconds=None` means no limit."""
+
+    seconds: float | None = DEFAULT_BUDGET_S
+    started: float = field(default_factory=time.monotonic)
+
+    def check(self, where: str = "") -> None:
+        if self.seconds is None:
+            return
+        spent = time.monotonic() - self.started
+        if spent > self.seconds:
+            at = f" during {where}" if where else ""
+            raise TooSlow(f"took {spent:.0f} s{at}, over the {self.seconds:g}-second budget per document "
+                          f"(raise document_budget_s to allow it)")
+
+
+def subject_ids(subject: Article | Document) -> tuple[str, str | None, str | None]:
+    """(uri, article_id, fetch_id) of a document or article, for its reject."""
+    if isinstance(subject, Article):
+        return subject.uri, subject.article_id, subject.fetch_id
+    key = f"seed:{subject.uri}" if subject.source == "seed" else subject.uri
+    return subject.uri, to_article_id(key), subject.fetch_id
+
+
+def to_reject(subject: Article | Document, stage: str, err: BaseException, reason: str | None = None) -> Reject:
+    """The reject for `subject` failing at `stage` with `err`: a one-line message, `too_slow` for a spent budget."""
+    uri, article_id, fetch_id = subject_ids(subject)
+    if isinstance(err, TooSlow):
+        return Reject(uri, stage, "too_slow", f"{uri}: {err}", article_id, fetch_id)
+    first = (str(err).strip().splitlines() or [""])[0][:300]
+    return Reject(uri, stage, reason or f"{stage}_error", f"{type(err).__name__}: {first}", article_id, fetch_id)
+
+
+def guarded(step: Callable[[], T], subject: Article | Document, stage: str, rejects: list[Reject],
+            budget: Budget | None = None, reason: str | None = None) -> T | None:
+    """`step()`, or None with a reject for `subject` appended to `rejects` when it raises or the budget is spent."""
+    try:
+        if budget is not None:
+            budget.check(f"{stage} (before)")
+        result = step()
+        if budget is not None:
+            budget.check(stage)
+        return result
+    except Exception as err:  # noqa: BLE001 - one document must never stop its batch
+        if not isinstance(err, TooSlow):
+            log.exception("%s failed on %s", stage, subject_ids(subject)[0])
+        rejects.append(to_reject(subject, stage, err, reason))
+        return None
+
+
+def reject_all(subjects: Sequence[Article | Document], stage: str, err: BaseException) -> list[Reject]:
+    """A batch-level failure: every document of the batch rejected, with the reason (`batch_error`)."""
+    return [to_reject(s, stage, err, "batch_error") for s in subjects]
+
+
+def without_rejected(articles: Sequence[Article], rejects: Sequence[Reject]) -> list[Article]:
+    """The articles no stage rejected: a rejected article is not loaded (and is tried again next run)."""
+    rejected = {r.article_id for r in rejects if r.article_id}
+    return [a for a in articles if a.article_id not in rejected]
