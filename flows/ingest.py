@@ -25,6 +25,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
 from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
+from flows.languages import to_models, with_nlp_status
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover
@@ -143,9 +144,10 @@ def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int) -> Analysis:
-    pool = get_pool(workers, model) if extraction.articles else None
-    return analyse_in_pool(pool, extraction.articles, model, known)
+def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[Entity], workers: int) -> Analysis:
+    """Each article through its language's pipeline (`models`: language -> spaCy pipeline)."""
+    pool = get_pool(workers, models.get("en")) if extraction.articles else None
+    return analyse_in_pool(pool, extraction.articles, models, known)
 
 
 @task(cache_policy=NO_CACHE)
@@ -155,7 +157,8 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
     inputs = extraction.inputs
     raw = lake.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
-    tables = lake.run_tables(run_id, started_at, extraction.articles, raw, analysis, rejects, inputs.fetches)
+    articles = with_nlp_status(extraction.articles, analysis.nlp_status)
+    tables = lake.run_tables(run_id, started_at, articles, raw, analysis, rejects, inputs.fetches)
     lake.write_part(fs, root, run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, extraction.articles, analysis, rejects,
                                 inputs.fetches, inputs.not_requested)
@@ -208,16 +211,19 @@ def ingest_news(
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
     in_flight: int | None = None,
+    nlp_models: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
     With `reextract`, the web pages come from the raw store instead of the network and every
     input is processed again (new extraction code gives new article versions; unchanged output adds nothing).
+    `nlp_models` maps languages to spaCy pipelines (default: `spacy_model` for English, French's official one).
     """
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
+    models = to_models(nlp_models) if nlp_models else to_models(None, spacy_model)
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
     options = FetchOptions(**(fetch_options or {}))
     configs = [SourceConfig(**s) for s in sources or []]
@@ -266,7 +272,7 @@ def ingest_news(
 
     for part, inputs in enumerate(batches(), start=1):
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
-        analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
+        analysis = analyse_batch.submit(opaque(extraction), models, opaque(known), workers)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
                                    opaque(analysis))] = part
         while len(pending) >= max(1, window):

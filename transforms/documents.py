@@ -6,6 +6,7 @@ import hashlib
 import logging
 from collections.abc import Sequence
 
+from transforms.language import identify_extracted
 from transforms.models import Article, Document, Extracted, Reject, to_article_id
 from transforms.text import parse_text
 
@@ -36,7 +37,7 @@ def extract_documents(documents: Sequence[Document]) -> tuple[list[Article], lis
     rejects: list[Reject] = []
     for document in documents:
         try:
-            result = extract_document(document)
+            result = identify_extracted(extract_document(document))
         except Exception as err:  # noqa: BLE001 - one bad page must not stop the batch
             log.exception("extractor failed on %s", document.uri)
             key = document.uri if document.source != "seed" else f"seed:{document.uri}"
