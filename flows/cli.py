@@ -93,9 +93,9 @@ def _parser() -> argparse.ArgumentParser:
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     ev = sub.add_parser("eval", help="score a stage on labelled data",
-                        description="Score extraction, entities or quotes on labelled data.",
+                        description="Score extraction, entities, quotes or language identification on labelled data.",
                         epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json")
-    ev.add_argument("stage", choices=["extraction", "entities", "quotes"])
+    ev.add_argument("stage", choices=["extraction", "entities", "quotes", "language"])
     ev.add_argument("paths", nargs="+", type=Path)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--limit", type=int, help="score only the first N documents")
@@ -248,11 +248,20 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -
     return EXIT_OK
 
 
-def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str) -> int:
+def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str,
+             models: dict[str, str] | None = None) -> int:
     for path in paths:
         if not path.exists():
             raise ConfigError(f"{path} does not exist")
-    if stage == "quotes":
+    if stage == "language":
+        from bench.eval_language import evaluate_language, render_language
+
+        try:
+            results = [evaluate_language(p, models) for p in paths]
+        except (ValueError, KeyError) as err:
+            raise ConfigError(f"not a labelled language file: {err}") from None
+        text = "\n".join(render_language(r) for r in results)
+    elif stage == "quotes":
         from bench.eval_quotes import evaluate_quotes, render_quotes
 
         results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
@@ -302,7 +311,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "sql":
             return cmd_sql(settings, args.query, args.file, args.format)
         if args.command == "eval":
-            return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
+            return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model, settings.nlp_models())
     except ConfigError as err:
         _err(f"newsdesk: {err}")
         return EXIT_USAGE

@@ -74,6 +74,20 @@ class SpeechCues:
         )
 
     @cached_property
+    def after_inverted_compound(self) -> re.Pattern[str]:
+        """`», a-t-il affirmé`: the auxiliary of a two-word verb form, its pronoun, the participle."""
+        pairs = [form.split() for form in self.verbs if len(form.split()) == 2]
+        if not pairs or not self.inverted:
+            return re.compile("(?!)")
+        auxiliaries = "|".join(sorted({re.escape(p[0]) for p in pairs}, key=len, reverse=True))
+        participles = "|".join(sorted({re.escape(p[1]) for p in pairs}, key=len, reverse=True))
+        return re.compile(
+            rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
+            rf"(?P<verb>(?<!\w)(?:{auxiliaries})(?P<inv>{self.inverted_pattern})[ \t\u00a0]+(?:{participles})(?!\w))",
+            re.IGNORECASE,
+        )
+
+    @cached_property
     def after_speaker_first(self) -> re.Pattern[str]:
         """`"...", Smith said` / `"...", he said`: a short speaker, then the verb."""
         return re.compile(
@@ -168,7 +182,14 @@ def _speaker_phrase(text: str, start: int, cues: SpeechCues) -> tuple[int, int] 
         kept.append(word)
     if not seen_capital:
         kept = kept[:4]
+        apposition = _APPOSITION.match(text, end) if len(kept) == len(words) else None
+        if apposition:  # "la directrice du musée, Anne Dubois": the role, then the name
+            return kept[0].start(), apposition.end(1)
     return kept[0].start(), kept[-1].end()
+
+
+_APPOSITION = re.compile(r",[ \t\u00a0]*((?:[^\W\d_a-zà-ÿа-я][\w'’.-]*[ \t\u00a0]+){0,3}[^\W\d_a-zà-ÿа-я][\w'’.-]*)"
+                         r"[ \t\u00a0]*(?=[,.;:!?\n]|$)")
 
 
 def _closes_clause(text: str, span: QuoteSpan, match: re.Match[str]) -> bool:
@@ -178,7 +199,7 @@ def _closes_clause(text: str, span: QuoteSpan, match: re.Match[str]) -> bool:
 
 
 def _after(text: str, span: QuoteSpan, cues: SpeechCues) -> _Found | None:
-    match = cues.after.match(text, span.end)
+    match = cues.after.match(text, span.end) or cues.after_inverted_compound.match(text, span.end)
     if match and _closes_clause(text, span, match):
         if match.group("inv"):
             inv_start, inv_end = match.span("inv")
@@ -192,7 +213,7 @@ def _after(text: str, span: QuoteSpan, cues: SpeechCues) -> _Found | None:
     if match:
         s, e = match.span("speaker")
         words = text[s:e].split()
-        if words and (words[0].lower() in cues.pronouns or all(w[0].isupper() for w in words)):
+        if words and (words[0].lower() in cues.pronouns or words[-1][0].isupper()):
             return _Found(span.start, span.end, "marks", match.span("verb"), (s, e), "cue_after")
     return None
 
@@ -228,33 +249,42 @@ def _before(text: str, span: QuoteSpan, p_start: int, cues: SpeechCues) -> _Foun
 
 _DASH_REST = re.compile(rf"[ \t\u00a0]*[{_DASHES}]?[ \t\u00a0]*[,.!?…]?[ \t\u00a0]*[{_DASHES}]?[ \t\u00a0]*")
 _DASHES_RE = re.compile(f"[{_DASHES}]")
+_SENTENCE_END = re.compile(r"[.!?…]+(?=[ \t\u00a0]+\S|$)")
+# A dash that opens speech: at the start of a paragraph (a line) or after a sentence's end.
+_DASH_OPEN = re.compile(rf"(?:^|(?<=[.!?…])[ \t\u00a0]+)[ \t\u00a0]*([{_DASHES}])[ \t\u00a0]*(?=\w)", re.MULTILINE)
 
 
 def _dash_speech(text: str, p_start: int, p_end: int, cues: SpeechCues) -> list[_Found]:
-    """A paragraph of dialogue: `— speech, — verb Speaker. — more speech`; nothing when unattributed."""
+    """Dialogue in a paragraph: `— speech, — verb Speaker. — more speech`, opening the paragraph or
+    after a full stop; a dash with no speech verb after its speech is not taken for a quotation."""
+    found: list[_Found] = []
     pos = p_start
-    while pos < p_end and text[pos].isspace():
-        pos += 1
-    if pos >= p_end or text[pos] not in _DASHES or not cues.verbs:
-        return []
-    attribution = cues.dash_attribution.search(text, pos + 1, p_end)
-    if attribution is None:
-        return []
-    verb = cues.after.match(text, attribution.start())
-    if verb is None:
-        return []
-    speaker = _speaker_phrase(text, verb.end(), cues)
-    if speaker is None:
-        return []
-    speech_end = attribution.start() + len(attribution.group().rstrip(_DASHES + " \t\u00a0"))
-    found = [_Found(pos, speech_end, "dash", verb.span("verb"), speaker, "dialogue_dash")]
-    rest = _DASH_REST.match(text, speaker[1])
-    if rest and _DASHES_RE.search(rest.group()) and rest.end() < p_end:
-        start, end = rest.end(), p_end
-        more = cues.dash_attribution.search(text, rest.end(), p_end)
-        if more:
-            end = more.start() + len(more.group().rstrip(_DASHES + " \t\u00a0"))
-        found.append(_Found(start, end, "dash", verb.span("verb"), speaker, "continuation"))
+    while cues.verbs:
+        opening = _DASH_OPEN.search(text, pos, p_end)
+        attribution = cues.dash_attribution.search(text, opening.end(), p_end) if opening else None
+        if opening is None or attribution is None:
+            break
+        while (nearer := _DASH_OPEN.search(text, opening.end(), attribution.start())) is not None:
+            opening = nearer  # the speech begins at the last opening dash before its attribution
+        verb = cues.after.match(text, attribution.start())
+        speaker = _speaker_phrase(text, verb.end(), cues) if verb else None
+        if verb is None or speaker is None:
+            pos = attribution.end()
+            continue
+        speech_end = attribution.start() + len(attribution.group().rstrip(_DASHES + " \t\u00a0"))
+        found.append(_Found(opening.start(1), speech_end, "dash", verb.span("verb"), speaker, "dialogue_dash"))
+        pos = speaker[1]
+        rest = _DASH_REST.match(text, speaker[1])
+        if rest and _DASHES_RE.search(rest.group()) and rest.end() < p_end:
+            end = p_end
+            more = cues.dash_attribution.search(text, rest.end(), p_end)
+            if more:
+                end = more.start() + len(more.group().rstrip(_DASHES + " \t\u00a0"))
+            elif text[p_start : opening.start(1)].strip():  # dialogue inside a paragraph: one sentence more
+                stop = _SENTENCE_END.search(text, rest.end(), end)
+                end = stop.end() if stop else end
+            found.append(_Found(rest.end(), end, "dash", verb.span("verb"), speaker, "continuation"))
+            pos = end
     return found
 
 
@@ -274,12 +304,9 @@ def extract_marked_quotes(article: Article, mentions: Sequence[Mention], cues: S
     text = article.text
     paragraphs = paragraph_spans(text)
     found: list[_Found] = []
-    dashed: list[tuple[int, int]] = []
     for p_start, p_end in paragraphs:
-        speech = _dash_speech(text, p_start, p_end, cues)
-        found += speech
-        if speech:
-            dashed.append((p_start, p_end))
+        found += _dash_speech(text, p_start, p_end, cues)
+    dashed = [(f.start, f.end) for f in found]
     for span in find_marked_spans(text):
         if any(s <= span.start < e for s, e in dashed):
             continue  # marks inside a line of dialogue belong to it
