@@ -223,7 +223,7 @@ def _before(text: str, span: QuoteSpan, p_start: int, cues: SpeechCues) -> _Foun
     match = cues.before.search(head)
     if match:
         words = list(_WORD.finditer(head, 0, match.start()))
-        chosen = []
+        chosen: list[re.Match[str]] = []
         for word in reversed(words[-MAX_SPEAKER_WORDS:]):
             w = word.group()
             if w.lower() in cues.pronouns and not chosen:
