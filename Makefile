@@ -36,6 +36,7 @@ eval: $(STAMP)
 	$(BIN)/newsdesk eval entities ../shared/data/conll2003/conllpp_dev.txt ../shared/data/aida-conll-yago/dev.jsonl
 	$(BIN)/newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz
 	$(BIN)/newsdesk eval duplicates ../shared/data
+	$(BIN)/newsdesk eval language tests/fixtures/language/news-8-languages.jsonl tests/fixtures/language/fr-entities.jsonl
 
 # Regenerate the lock file after changing requirements.in (needs network to the package index).
 lock: $(STAMP)

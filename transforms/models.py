@@ -60,6 +60,8 @@ class Article:
     blocks: tuple[Block, ...] = ()
     provenance: tuple[tuple[str, str], ...] = ()  # (field, "json_ld"|"meta"|"html"|"url"|"text"|"trafilatura")
     fetch_id: str | None = None
+    language_confidence: float | None = None  # the language identifier's probability (transforms/language.py)
+    nlp_status: str | None = None  # "ok", "unsupported_language", ... (set by the NLP stage)
 
 
 @dataclass(frozen=True)

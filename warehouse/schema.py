@@ -87,6 +87,8 @@ ARTICLES = Table(
         Column("extractor", S),
         Column("run_id", S, True),
         Column("loaded_at", TS, True),
+        Column("language_confidence", F),  # migration 3
+        Column("nlp_status", S),  # migration 3: "ok", "unsupported_language", "failed"
     ),
     ("article_id", "content_hash"),
 )
@@ -267,11 +269,18 @@ def _create_views(con: duckdb.DuckDBPyConnection) -> None:
         run_sql(con, f"CREATE OR REPLACE VIEW {name} AS {sql}")
 
 
+def _add_language_columns(con: duckdb.DuckDBPyConnection) -> None:
+    """The identified language's confidence and the NLP stage's status of each article (issue 15)."""
+    run_sql(con, "ALTER TABLE articles ADD COLUMN IF NOT EXISTS language_confidence DOUBLE")
+    run_sql(con, "ALTER TABLE articles ADD COLUMN IF NOT EXISTS nlp_status VARCHAR")
+
+
 # Numbered, append-only. Never edit a migration that has shipped; add one.
 MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "create analysis views", _create_views),
     (3, "create article_fingerprints, duplicates and stories", _create_tables),
+    (4, "articles: language_confidence, nlp_status", _add_language_columns),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 
