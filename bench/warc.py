@@ -195,7 +195,9 @@ def newsdesk_warc(path: Path, work: Path, workers: int, env: dict[str, str]) -> 
 
 def build(path: Path, count: int) -> Path:
     if not path.exists():
-        write_warc(path, corpus_captures(count))
+        partial = path.with_name(path.name + ".partial")
+        write_warc(partial, corpus_captures(count), gzip=True)
+        partial.rename(path)
     return path
 
 
