@@ -171,6 +171,8 @@ def load_warc_part(warehouse: str, lake_url: str, storage_options: dict[str, Any
     tables = lake.read_part(fs, root, run["run_id"], part)
     con = connect(Path(warehouse), lock_timeout_s)
     try:
+        if span.broken:  # unreadable from `start` on (unreachable, corrupt): the next run tries again from there
+            return load_checkpoint(con, run, tables, span.location, span.start, span.start, span.taken, False)
         offset = span.end if span.next_offset is None else span.next_offset
         return load_checkpoint(con, run, tables, span.location, span.start, offset, span.taken, span.next_offset is None)
     finally:
@@ -373,7 +375,7 @@ def ingest_news(
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
-                          "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
+                          "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs + warc_configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s, frozenset(queue.loaded))
     added = {table: n + loaded_added.get(table, 0) for table, n in added.items()}

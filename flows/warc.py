@@ -67,6 +67,7 @@ class WarcBatch:
     rejects: list[Reject] = field(default_factory=list)
     revisits: int = 0
     filtered: int = 0
+    broken: bool = False
 
     @property
     def taken(self) -> int:
@@ -74,7 +75,7 @@ class WarcBatch:
 
     @property
     def span(self) -> WarcSpan:
-        return WarcSpan(self.location, self.start, self.next_offset, self.end, self.taken)
+        return WarcSpan(self.location, self.start, self.next_offset, self.end, self.taken, self.broken)
 
 
 @dataclass(frozen=True)
@@ -83,9 +84,10 @@ class WarcSpan:
 
     location: str
     start: int
-    next_offset: int | None  # None: the batch reached the end of the file
+    next_offset: int | None  # None: the batch reached the end of the file (or the file broke off)
     end: int
     taken: int  # records that became documents or rejects
+    broken: bool = False  # the file could not be read on: the next run tries again from `start`
 
 
 @dataclass(frozen=True)
@@ -161,6 +163,8 @@ def read_warc_batch(file: WarcFile, start: int, batch_size: int, options: WarcOp
                 _take(batch, file, offset, record)
             batch.end = stream.tell()
     except WarcError as err:
+        batch.broken = True
+        batch.next_offset = None
         batch.rejects.append(Reject(to_warc_uri(file.location, start), STAGE, "warc_unreadable", str(err)))
     return batch
 
