@@ -66,6 +66,15 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--sitemap", action="append", default=[], metavar="URL", help="a sitemap or sitemap index (repeatable)")
     run.add_argument("--url", action="append", default=[], metavar="URL", help="an article URL (repeatable)")
     run.add_argument("--urls-file", type=Path, help="a file with one article URL per line")
+    run.add_argument("--warc", action="append", default=[], metavar="PATH_OR_URL",
+                     help="a WARC file (.warc, .warc.gz): a path, a glob, an s3:// or https:// URL (repeatable)")
+    run.add_argument("--warc-list", type=Path, metavar="FILE", help="a file listing WARC files, one path or URL per line")
+    run.add_argument("--warc-allow", action="append", default=[], metavar="REGEX",
+                     help="keep only WARC records whose URL matches (repeatable; e.g. '^https://[^/]*\\.bbc\\.co\\.uk/')")
+    run.add_argument("--warc-deny", action="append", default=[], metavar="REGEX", help="drop WARC records whose URL matches")
+    run.add_argument("--warc-since", metavar="DATE", help="keep WARC records whose WARC-Date is on or after DATE")
+    run.add_argument("--warc-until", metavar="DATE", help="keep WARC records whose WARC-Date is before DATE")
+    run.add_argument("--max-records", type=int, metavar="N", help="read at most N WARC records into documents this run")
     run.add_argument("--no-seeds", action="store_true", help="ingest only the web sources")
     run.add_argument("--allow-network", action="append", default=[], metavar="CIDR",
                      help="also fetch from this non-public network, e.g. 127.0.0.1/32 for a local test site (repeatable)")
@@ -151,6 +160,8 @@ def command_line_sources(args: argparse.Namespace) -> list[dict[str, Any]]:
         if not args.urls_file.exists():
             raise ConfigError(f"URL list {args.urls_file} does not exist")
         sources.append({"name": f"file-{args.urls_file.stem}", "kind": "urls", "file": str(args.urls_file)})
+    if args.warc or args.warc_list:
+        sources.append(warc_source(args))
     return sources
 
 
@@ -161,6 +172,18 @@ def with_allowed_networks(fetch: Any, networks: list[str], allow_private: bool) 
                                    allow_private=fetch.allow_private or allow_private)
     except ValueError as err:
         raise ConfigError(f"--allow-network: {err}") from None
+
+
+def warc_source(args: argparse.Namespace) -> dict[str, Any]:
+    """The `kind = "warc"` source that --warc/--warc-list and the record filters describe."""
+    if args.warc_list is not None and not args.warc_list.exists():
+        raise ConfigError(f"WARC list {args.warc_list} does not exist")
+    source: dict[str, Any] = {"name": "cli-warc", "kind": "warc", "urls": list(args.warc), "allow": args.warc_allow,
+                              "deny": args.warc_deny}
+    if args.warc_list is not None:
+        source["file"] = str(args.warc_list)
+    optional = {"since": args.warc_since, "until": args.warc_until, "max_records": args.max_records}
+    return {**source, **{k: v for k, v in optional.items() if v is not None}}
 
 
 def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
@@ -198,6 +221,7 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
         "sources": sources,
         "fetch_options": dataclasses.asdict(settings.fetch),
         "storage_options": settings.storage_options(),
+        "warc_storage_options": settings.warc_storage_options(),
     }
 
 

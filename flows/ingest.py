@@ -32,11 +32,13 @@ from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
 from flows.seeds import list_seed_files, read_seed_documents, to_display_name
 from flows.sources import SourceConfig, discover, put_deferred_first
 from transforms.documents import select_changed, select_not_rejected
+from flows.warc import CheckpointQueue, WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
 from transforms.feeds import unchanged_since_fetched
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
 from warehouse.pending import load_pending_runs, owner_key
+from warehouse.checkpoints import load_checkpoint, query_checkpoints, query_warc_uris
 from warehouse.raw import read_raw_documents
 from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
 from warehouse.load import (
@@ -77,6 +79,7 @@ class Inputs:
     fetches: list[Fetch] = field(default_factory=list)
     unchanged: int = 0  # documents already loaded, 304s and URLs not requested
     not_requested: int = 0  # sitemap URLs whose <lastmod> is before our last fetch
+    warc: WarcSpan | None = None  # a WARC batch: where it lies in its file (for the checkpoint)
 
 
 @dataclass
@@ -154,6 +157,47 @@ def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
     return Inputs(documents, rejects)
 
 
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def query_warc_state(warehouse: str, lock_timeout_s: float, reextract: bool) -> tuple[dict[str, tuple[int, bool]], list[str]]:
+    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        return query_checkpoints(con), query_warc_uris(con) if reextract else []
+    finally:
+        con.close()
+
+
+@task(cache_policy=NO_CACHE)
+def list_warc(sources: list[SourceConfig]) -> tuple[list[WarcFile], list[Reject]]:
+    return warc_files(sources)
+
+
+@task(cache_policy=NO_CACHE)
+def read_warc_task(file: WarcFile, start: int, batch_size: int, options: WarcOptions, budget: int | None) -> Inputs:
+    batch = read_warc_batch(file, start, batch_size, options, budget)
+    return Inputs(batch.documents, batch.rejects, batch.fetches, batch.revisits, warc=batch.span)
+
+
+@task(cache_policy=NO_CACHE)
+def read_warc_records(uris: list[str], options: WarcOptions) -> Inputs:
+    documents, rejects = read_warc_documents(uris, options)
+    return Inputs(documents, rejects)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def load_warc_part(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any], part: int,
+                   span: WarcSpan, lock_timeout_s: float) -> dict[str, int]:
+    fs, root = lake.lake_filesystem(lake_url, storage_options)
+    tables = lake.read_part(fs, root, run["run_id"], part)
+    con = connect(Path(warehouse), lock_timeout_s)
+    try:
+        if span.broken:  # unreadable from `start` on (unreachable, corrupt): the next run tries again from there
+            return load_checkpoint(con, run, tables, span.location, span.start, span.start, span.taken, False)
+        offset = span.end if span.next_offset is None else span.next_offset
+        return load_checkpoint(con, run, tables, span.location, span.start, offset, span.taken, span.next_offset is None)
+    finally:
+        con.close()
+
+
 @task(cache_policy=NO_CACHE)
 def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
     try:
@@ -209,9 +253,11 @@ def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any],
 # still busy then keeps the run's parts in the lake as pending, to load first next time.
 @task(cache_policy=NO_CACHE)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
-                   lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+                   lock_timeout_s: float, loaded_parts: frozenset[int] = frozenset()
+                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
-    tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
+    # a table at a time, in pieces: flat memory; WARC parts already loaded with their checkpoints are left out
+    tables = lake.stream_run(fs, root, run["run_id"], skip=loaded_parts)
     try:
         con = connect(Path(warehouse), lock_timeout_s)
     except WarehouseBusy as err:
@@ -261,6 +307,7 @@ def ingest_news(
     in_flight: int | None = None,
     document_budget_s: float | None = DEFAULT_BUDGET_S,
     nlp_models: dict[str, str] | None = None,
+    warc_storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
     """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
 
@@ -280,22 +327,47 @@ def ingest_news(
     options = FetchOptions(**(fetch_options or {}))
     budget_until = time.time() + options.budget_s  # the fetch stage's budget, discovery included
     configs = [SourceConfig(**s) for s in sources or []]
+    warc_configs = [c for c in configs if c.kind == "warc"]
+    configs = [c for c in configs if c.kind != "warc"]
+    warc_options = WarcOptions(options.user_agent, options.timeout_s, options.allow_private, options.allowed_networks,
+                               tuple((warc_storage_options or {}).items()))
 
     paths, early_rejects = list_seeds(seeds) if seeds else ([], [])
     items: list[WorkItem] = []
     early_fetches: list[Fetch] = []
     raw_rows: list[dict[str, Any]] = []
     if reextract:
-        force, configs = True, []
+        force, configs, warc_configs = True, [], []
         raw_rows = query_raw(warehouse, lock_timeout_s)
     rejected: dict[str, list[str]] = {}
+    checkpoints, warc_uris = query_warc_state(warehouse, lock_timeout_s, reextract)
+    files: list[WarcFile] = []
+    if warc_configs:
+        files, warc_rejects = list_warc(warc_configs)
+        early_rejects += warc_rejects
     if configs:
         deferred, rejected = query_fetch_state(warehouse, lock_timeout_s)
         items, early_fetches, found_rejects = discover_sources(configs, options, raw, run_id, budget_until)
         items = put_deferred_first(items, deferred, configs)
         early_rejects += found_rejects
-    logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract",
-                len(paths), len(items), len(configs), len(raw_rows))
+    logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract, %d WARC files "
+                "(%d read to their end before), %d WARC records to re-extract", len(paths), len(items), len(configs),
+                len(raw_rows), len(files), sum(1 for f in files if checkpoints.get(f.location, (0, False))[1] and not force),
+                len(warc_uris))
+    spans: dict[Any, WarcSpan] = {}  # a WARC batch's read future -> where it lies in its file
+
+    def warc_batches() -> Iterator[PrefectFuture[Inputs]]:
+        budgets = {c.name: c.max_records or c.max_items for c in warc_configs}
+        for file in files:
+            start, done = (0, False) if force else checkpoints.get(file.location, (0, False))
+            next_offset: int | None = None if done else start
+            while next_offset is not None and budgets[file.source_name] != 0:
+                future = read_warc_task.submit(file, next_offset, batch_size, warc_options, budgets[file.source_name])
+                span = spans[future] = future.result().warc  # the file's next batch starts where this one ended
+                yield future
+                next_offset = span.next_offset
+                if budgets[file.source_name] is not None:
+                    budgets[file.source_name] -= span.taken
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
         for chunk in chunks(paths, batch_size):
@@ -310,8 +382,11 @@ def ingest_news(
                                           _only(iter(urls), rejected), budget_until)
         for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
+        for chunk in chunks(warc_uris, batch_size):
+            yield read_warc_records.submit(chunk, warc_options)
+        yield from warc_batches()
 
-    total = len(paths) + len(items) + len(raw_rows)
+    total = len(paths) + len(items) + len(raw_rows) + len(warc_uris)  # WARC records stream: not counted ahead
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
@@ -327,7 +402,20 @@ def ingest_news(
     def opaque(value: Any) -> Any:
         return prefect_opaque(value) if isinstance(runner, ThreadPoolTaskRunner) else value
 
+    queue = CheckpointQueue()
+    loaded_added: dict[str, int] = {}
+    warc_run = {"run_id": run_id, "started_at": started_at, "flow_run_id": str(get_run_context().flow_run.id),  # type: ignore[union-attr]
+                "settings": {"seeds": seeds, "warehouse": warehouse, "sources": [c.name for c in warc_configs]}}
+
+    def load_finished(part: int) -> None:
+        """Load the WARC batches that may load now (this one and those waiting on it), each with its checkpoint."""
+        for ready, span in queue.finish(part):
+            for table, n in load_warc_part(warehouse, lake_url, storage, warc_run, ready, span, lock_timeout_s).items():
+                loaded_added[table] = loaded_added.get(table, 0) + n
+
     for part, inputs in enumerate(batches(), start=1):
+        if inputs in spans:
+            queue.claim(part, spans.pop(inputs))
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
         analysis = analyse_batch.submit(opaque(extraction), models, opaque(known), workers, document_budget_s)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
@@ -338,18 +426,22 @@ def ingest_news(
             completed = as_completed(list(pending))
             finished = next(completed)
             completed.close()
-            summary = by_part[pending.pop(finished)] = finished.result()
+            summary = by_part[finished_part := pending.pop(finished)] = finished.result()
+            load_finished(finished_part)
             done += summary.counts.get("documents", 0) + summary.counts.get("unchanged", 0)
             progress.update(done)
     by_part.update({part: future.result() for future, part in pending.items()})
+    for part in sorted(pending.values()):
+        load_finished(part)
     merged = report.merge([by_part[part] for part in sorted(by_part)])
     logger.info("run %s: %s", run_id, merged.counts)
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
-                          "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
+                          "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs + warc_configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
+    added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s, frozenset(queue.loaded))
+    added = {table: n + loaded_added.get(table, 0) for table, n in added.items()}
     progress.update(total)
     result = report.summary(run_id, merged, added, totals, checks)
     report.publish(result)

@@ -33,7 +33,8 @@ MAX_SEED_BYTES = 20_000_000
 # capped input costs a minute at worst, where the old 100 MB cap cost over five (and 3 GB).
 MAX_INFLATED_BYTES = MAX_SEED_BYTES
 # Documentation that lives next to the seeds, not seeds themselves.
-SKIPPED_NAMES = {"readme.md", "readme.txt", "readme", "license", "license.txt", "newsdesk.toml"}
+SKIPPED_NAMES = {"readme.md", "readme.txt", "readme", "license", "license.txt", "newsdesk.toml", "urls.tsv"}
+URL_MANIFEST = "urls.tsv"  # `<file>\t<url>` lines: the URL each saved page was fetched from (read_seed_urls)
 
 
 class SeedError(ValueError):
@@ -191,6 +192,7 @@ def read_seed_documents(seeds: Path, paths: list[Path]) -> tuple[list[Document],
     documents: list[Document] = []
     rejects: list[Reject] = []
     root = seeds.resolve()
+    urls = read_seed_urls(seeds, paths)
     for path in paths:
         relative = path.relative_to(seeds).as_posix()
         try:
@@ -203,5 +205,48 @@ def read_seed_documents(seeds: Path, paths: list[Path]) -> tuple[list[Document],
             rejects.append(_reject(relative, "unreadable", f"{type(err).__name__}: {err}"))
             continue
         documents.append(Document(uri=to_display_name(relative), source="seed", body=body,
-                                  media_type=MEDIA_TYPES[_suffix(path)[0]]))
+                                  media_type=MEDIA_TYPES[_suffix(path)[0]], url=urls.get(path)))
     return documents, rejects
+
+
+def read_seed_urls(seeds: Path, paths: list[Path]) -> dict[Path, str]:
+    """The URL each seed was fetched from, where a `urls.tsv` says (in its folder or a folder above, up to `seeds`).
+
+    A manifest line is `<file>\t<url>`, the file relative to the manifest's folder; blank lines and `#`
+    comments are ignored, and so (with a warning) are lines whose URL is not an absolute http(s) URL.
+    """
+    manifests: dict[Path, dict[Path, str]] = {}
+    found: dict[Path, str] = {}
+    for path in paths:
+        folder = path.parent
+        while True:
+            if folder not in manifests:
+                manifests[folder] = _read_manifest(folder / URL_MANIFEST)
+            if path in manifests[folder]:
+                found[path] = manifests[folder][path]
+                break
+            if folder == seeds or seeds not in folder.parents:
+                break
+            folder = folder.parent
+    return found
+
+
+def _read_manifest(manifest: Path) -> dict[Path, str]:
+    try:
+        text = manifest.read_text(encoding="utf-8-sig")
+    except FileNotFoundError:
+        return {}
+    except (OSError, UnicodeDecodeError) as err:
+        log.warning("cannot read %s: %s", manifest, err)
+        return {}
+    urls: dict[Path, str] = {}
+    for number, line in enumerate(text.splitlines(), start=1):
+        if not line.strip() or line.lstrip().startswith("#"):
+            continue
+        name, tab, url = line.partition("\t")
+        url = url.strip()
+        if not tab or not url.lower().startswith(("http://", "https://")) or " " in url:
+            log.warning("%s:%d: expected `<file>\t<http(s) URL>`, got %r: ignored", manifest, number, line[:200])
+            continue
+        urls[manifest.parent / name.strip()] = url
+    return urls

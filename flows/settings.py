@@ -73,6 +73,10 @@ class Settings(BaseSettings):
             return {"client_kwargs": {"endpoint_url": self.s3_endpoint_url}}
         return {}
 
+    def warc_storage_options(self) -> dict[str, Any]:
+        """fsspec options for WARC sources on S3-compatible storage (kind = "warc", s3:// URLs)."""
+        return {"client_kwargs": {"endpoint_url": self.s3_endpoint_url}} if self.s3_endpoint_url else {}
+
     @classmethod
     def settings_customise_sources(
         cls,

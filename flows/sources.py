@@ -44,12 +44,14 @@ class SourceConfig(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     name: str = Field(min_length=1)
-    kind: Literal["urls", "feed", "sitemap"]
+    kind: Literal["urls", "feed", "sitemap", "warc"]  # warc: read by flows/warc.py, not discovered
     urls: tuple[str, ...] = ()
     url: str | None = None
-    file: Path | None = None  # a URL list (kind "urls") or a local feed/sitemap file
+    file: Path | None = None  # a URL list (kind "urls"), a local feed/sitemap file, or a WARC list (kind "warc")
     max_items: int | None = Field(default=None, ge=1)
+    max_records: int | None = Field(default=None, ge=1)  # kind "warc": records read into documents or rejects, per run
     since: datetime | None = None  # a TOML date or datetime; naive means UTC
+    until: datetime | None = None  # kind "warc": records whose WARC-Date is before this
     allow: tuple[str, ...] = ()  # regexes searched in the URL; when given, one must match
     deny: tuple[str, ...] = ()  # regexes searched in the URL; any match drops it
     group: str | None = None
@@ -58,7 +60,7 @@ class SourceConfig(BaseModel):
     # false for a site whose <lastmod> cannot be trusted (every URL is then re-requested, conditionally).
     trust_lastmod: bool = True
 
-    @field_validator("since", mode="before")
+    @field_validator("since", "until", mode="before")
     @classmethod
     def _date_is_midnight_utc(cls, value: object) -> object:
         if isinstance(value, date) and not isinstance(value, datetime):
@@ -67,7 +69,7 @@ class SourceConfig(BaseModel):
             return parse_datetime(value) or value
         return value
 
-    @field_validator("since")
+    @field_validator("since", "until")
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value

@@ -124,13 +124,16 @@ def _part_paths(fs: Any, root: str, table: str, run_id: str) -> list[str]:
                   if p.rsplit("/", 1)[-1].startswith("part-") and p.endswith(".parquet"))
 
 
-def iter_table(fs: Any, root: str, table: str, run_id: str, max_bytes: int = CHUNK_BYTES) -> Iterator[pa.Table]:
+def iter_table(fs: Any, root: str, table: str, run_id: str, max_bytes: int = CHUNK_BYTES,
+               skip: frozenset[int] = frozenset()) -> Iterator[pa.Table]:
     """One table of a run, in pieces of about `max_bytes` (whole parts, in order): memory stays flat
-    however large the run."""
+    however large the run. Parts numbered in `skip` (already loaded, see warehouse/checkpoints.py) are left out."""
     schema = TABLES[table].arrow_schema
     pending: list[pa.Table] = []
     size = 0
     for path in _part_paths(fs, root, table, run_id):
+        if skip and int(path.rsplit("part-", 1)[1].split(".")[0]) in skip:
+            continue
         with fs.open(path, "rb") as handle:
             pending.append(pq.read_table(handle, schema=schema))
         size += pending[-1].nbytes
@@ -282,9 +285,24 @@ def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:
     return {name: read_table(fs, root, name, run_id) for name in LOAD_ORDER}
 
 
-def stream_run(fs: Any, root: str, run_id: str, max_bytes: int = CHUNK_BYTES) -> dict[str, Iterator[pa.Table]]:
-    """Every table a run loads, each read lazily in pieces (`load_run` takes either form)."""
-    return {name: iter_table(fs, root, name, run_id, max_bytes) for name in LOAD_ORDER}
+def stream_run(fs: Any, root: str, run_id: str, max_bytes: int = CHUNK_BYTES,
+               skip: frozenset[int] = frozenset()) -> dict[str, Iterator[pa.Table]]:
+    """Every table a run loads, each read lazily in pieces (`load_run` takes either form), without the parts in `skip`."""
+    return {name: iter_table(fs, root, name, run_id, max_bytes, skip) for name in LOAD_ORDER}
+
+
+def read_part(fs: Any, root: str, run_id: str, part: int) -> dict[str, pa.Table]:
+    """The tables one batch of a run wrote (empty where it wrote none)."""
+    tables = {}
+    for name in LOAD_ORDER:
+        path = part_path(root, name, run_id, part)
+        schema = TABLES[name].arrow_schema
+        if fs.exists(path):
+            with fs.open(path, "rb") as handle:
+                tables[name] = pq.read_table(handle, schema=schema)
+        else:
+            tables[name] = schema.empty_table()
+    return tables
 
 
 # --- runs waiting for a busy warehouse, and who owns a run's folders ---------------------------

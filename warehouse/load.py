@@ -236,7 +236,8 @@ def load_run(
     """
     run_id = str(run["run_id"])
     _validate(run_id, {name: data for name, data in tables.items() if isinstance(data, pa.Table)})
-    done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ?", [run_id])
+    # A run that loaded WARC batches as it went has a 'running' row (warehouse/checkpoints.py): not done yet.
+    done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ? AND status <> 'running'", [run_id])
     if done:
         log.info("run %s is already in the warehouse; nothing to load", run_id)
         return {name: 0 for name in TABLES}, json.loads(done[0][0] or "{}")
@@ -253,6 +254,7 @@ def load_run(
                     if not whole:
                         _validate(run_id, {table: piece})
                     added[table] += _insert_new(con, table, piece)
+        stepped = run_sql(con, "DELETE FROM runs WHERE run_id = ? RETURNING run_id", [run_id])  # its 'running' row
         run_row = dict(run)
         run_row.setdefault("status", "completed")
         cols = TABLES["runs"].column_names
@@ -263,7 +265,7 @@ def load_run(
         )
         load_duplicates_and_stories(con, run_id)  # derived from the new fingerprints (warehouse/stories.py)
         # Aliases are derived from mentions: unchanged when the run added none.
-        if added.get("mentions", 0) or not before.get("entity_aliases", 0):
+        if added.get("mentions", 0) or stepped or not before.get("entity_aliases", 0):
             for statement in REBUILD_ALIASES.split(";"):
                 if statement.strip():
                     run_sql(con, statement)

@@ -248,6 +248,19 @@ TABLES: dict[str, Table] = {
     t.name: t for t in (ARTICLES, MENTIONS, ENTITIES, ENTITY_ALIASES, QUOTES, REJECTS, FETCHES, RUNS,
                         ARTICLE_FINGERPRINTS, DUPLICATES, STORIES)
 }
+# Per-file progress of WARC sources (warehouse/checkpoints.py): not a run table, written as batches load.
+WARC_CHECKPOINTS = Table(
+    "warc_checkpoints",
+    (
+        Column("file", S, True),  # absolute path or URL, as in `warc:<file>#<offset>`
+        Column("offset", L, True),  # byte offset of the first record not loaded yet
+        Column("records", L, True),  # records loaded (documents and rejects)
+        Column("done", B, True),  # read to its end: skipped by the next run
+        Column("run_id", S, True),  # the run that loaded the last batch
+        Column("updated_at", TS, True),
+    ),
+    ("file",),
+)
 # Load order: parents before children.
 LOAD_ORDER = ("articles", "entities", "mentions", "quotes", "fetches", "rejects", "article_fingerprints")
 
@@ -275,12 +288,17 @@ def _add_language_columns(con: duckdb.DuckDBPyConnection) -> None:
     run_sql(con, "ALTER TABLE articles ADD COLUMN IF NOT EXISTS nlp_status VARCHAR")
 
 
+def _create_warc_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
+    run_sql(con, WARC_CHECKPOINTS.ddl())
+
+
 # Numbered, append-only. Never edit a migration that has shipped; add one.
 MIGRATIONS: tuple[tuple[int, str, Callable[[duckdb.DuckDBPyConnection], None]], ...] = (
     (1, "create tables", _create_tables),
     (2, "create analysis views", _create_views),
     (3, "create article_fingerprints, duplicates and stories", _create_tables),
     (4, "articles: language_confidence, nlp_status", _add_language_columns),
+    (5, "create warc_checkpoints", _create_warc_checkpoints),
 )
 SCHEMA_VERSION = MIGRATIONS[-1][0]
 

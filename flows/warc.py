@@ -1,0 +1,360 @@
+"""WARC files as a source: listing them, and reading their records in batches from a byte offset.
+
+A WARC (`.warc`, or `.warc.gz` compressed record by record, as Common Crawl and
+web archives write them) is read with FastWARC, chosen by measurement
+(`bench/warc.py`): it streams, so a file is never held in memory, and it
+reports each record's byte offset, from which a later read starts again. A
+batch is read from an offset until it holds `batch_size` records (or the file
+ends) and says the offset of the next record: that is what a run checkpoints
+per file, and where an interrupted run resumes. Local paths, globs, `s3://`
+(any fsspec URL) and `https://` (httpx, with the fetch settings' time-outs and
+private-address rule) are read the same way.
+
+The WARC is the raw store: records are not copied into `warehouse/raw/`;
+`read_warc_documents` reads them back by `warc:<file>#<offset>` for re-extraction.
+"""
+
+from __future__ import annotations
+
+import glob
+import gzip
+import ipaddress
+import logging
+import socket
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import IO, Any
+from urllib.parse import urlsplit
+
+from transforms.models import Document, Fetch, Reject, to_article_id
+from transforms.warc import Record, RecordFilter, parse_warc_uri, to_document, to_warc_uri
+
+log = logging.getLogger(__name__)
+
+STAGE = "read"
+WARC_SUFFIXES = (".warc", ".warc.gz")
+MAX_RECORD_BYTES = 50_000_000  # a record's block; larger ones are rejected without being read
+SCAN_FACTOR = 20  # a batch ends after this many times batch_size records, documents or not (filters)
+REMOTE = ("http://", "https://")
+
+
+class WarcError(Exception):
+    """A WARC file that cannot be opened or read at all (the run goes on without it)."""
+
+
+@dataclass(frozen=True)
+class WarcFile:
+    """One file of a WARC source, with the source's options."""
+
+    location: str  # absolute local path, or a URL
+    source_name: str
+    filter: RecordFilter = RecordFilter()
+    max_records: int | None = None  # the source's budget of records turned into documents or rejects
+
+
+@dataclass
+class WarcBatch:
+    """Records read from one file from `start`: documents, their fetch rows, rejects, and where to go on."""
+
+    location: str
+    start: int
+    next_offset: int | None = None  # None: the file is read to its end
+    end: int = 0  # where reading stopped: next_offset, or the end of the file
+    documents: list[Document] = field(default_factory=list)
+    fetches: list[Fetch] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    revisits: int = 0
+    filtered: int = 0
+    broken: bool = False
+
+    @property
+    def taken(self) -> int:
+        return len(self.documents) + len(self.rejects)
+
+    @property
+    def span(self) -> WarcSpan:
+        return WarcSpan(self.location, self.start, self.next_offset, self.end, self.taken, self.broken)
+
+
+@dataclass(frozen=True)
+class WarcSpan:
+    """Where one batch of a WARC file lies, for its checkpoint."""
+
+    location: str
+    start: int
+    next_offset: int | None  # None: the batch reached the end of the file (or the file broke off)
+    end: int
+    taken: int  # records that became documents or rejects
+    broken: bool = False  # the file could not be read on: the next run tries again from `start`
+
+
+@dataclass(frozen=True)
+class WarcOptions:
+    """How remote WARCs are opened (from the fetch settings)."""
+
+    user_agent: str = "newsdesk"
+    timeout_s: float = 20.0
+    allow_private: bool = False
+    allowed_networks: tuple[str, ...] = ()
+    storage_options: tuple[tuple[str, Any], ...] = ()  # fsspec options for s3:// and the like
+
+
+def list_warc_files(locations: Sequence[str], list_file: Path | None = None) -> tuple[list[str], list[Reject]]:
+    """The WARC files named by paths, globs, URLs and a list file (one per line; `#` comments), in order, once each."""
+    entries = list(locations)
+    rejects: list[Reject] = []
+    if list_file is not None:
+        try:
+            data = list_file.read_bytes()
+            text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+        except (OSError, ValueError, EOFError) as err:
+            return [], [Reject(str(list_file), STAGE, "unreadable_file", f"WARC list {list_file}: {err}")]
+        for line in text.splitlines():
+            line = line.strip()
+            if line and not line.startswith("#"):
+                remote = "://" in line
+                entries.append(line if remote or Path(line).is_absolute() else str(list_file.parent / line))
+    files: list[str] = []
+    for entry in entries:
+        found, reject = _expand(entry)
+        if reject is not None:
+            rejects.append(reject)
+        files.extend(f for f in found if f not in files)
+    return files, rejects
+
+
+def _expand(entry: str) -> tuple[list[str], Reject | None]:
+    if entry.startswith(REMOTE):
+        return [entry], None
+    if "://" in entry:
+        import fsspec
+
+        if not glob.has_magic(entry):
+            return [entry], None
+        fs, _ = fsspec.core.url_to_fs(entry)
+        protocol = entry.split("://", 1)[0]
+        return [f"{protocol}://{p}" for p in sorted(fs.glob(entry))], None
+    paths = sorted(glob.glob(entry)) if glob.has_magic(entry) else [entry]
+    found = [str(Path(p).resolve()) for p in paths if Path(p).is_file()]
+    if not found:
+        return [], Reject(entry, STAGE, "missing_warc", f"no WARC file at {entry}")
+    return found, None
+
+
+def read_warc_batch(file: WarcFile, start: int, batch_size: int, options: WarcOptions,
+                    budget: int | None = None) -> WarcBatch:
+    """Up to `batch_size` records of `file` from byte `start` (at most `budget` of them), and the next offset.
+
+    A file that cannot be opened, or breaks off (a corrupt gzip member), gives a
+    reject at the offset where it failed and ends there.
+    """
+    batch = WarcBatch(file.location, start)
+    limit = batch_size if budget is None else max(0, min(batch_size, budget))
+    scanned = 0
+    try:
+        with open_warc(file.location, start, options) as stream:
+            for offset, record in _records(stream):
+                if batch.taken >= limit or scanned >= batch_size * SCAN_FACTOR:
+                    batch.next_offset = batch.end = offset
+                    return batch
+                scanned += 1
+                _take(batch, file, offset, record)
+            batch.end = stream.tell()
+    except WarcError as err:
+        batch.broken = True
+        batch.next_offset = None
+        batch.rejects.append(Reject(to_warc_uri(file.location, start), STAGE, "warc_unreadable", str(err)))
+    return batch
+
+
+def _take(batch: WarcBatch, file: WarcFile, offset: int, record: Any) -> None:
+    headers = record.headers.asdict()
+    kind = str(headers.get("WARC-Type", "")).lower()
+    if kind in ("response", "resource"):
+        from transforms.feeds import parse_datetime
+
+        url = str(headers.get("WARC-Target-URI", "")).strip("<>")
+        if not file.filter.keeps(url, parse_datetime(headers.get("WARC-Date"))):
+            batch.filtered += 1
+            return
+        if record.content_length > MAX_RECORD_BYTES:
+            uri = to_warc_uri(file.location, offset)
+            batch.rejects.append(Reject(uri, STAGE, "too_large", f"{url} ({uri}): the record is {record.content_length} "
+                                        f"bytes, over the {MAX_RECORD_BYTES}-byte limit", to_article_id(url or uri)))
+            return
+    elif kind != "revisit":
+        return  # warcinfo, request, metadata: nothing to read
+    block = record.reader.read() if kind != "revisit" else b""
+    converted = to_document(Record(file.location, offset, headers, block, record.content_length), file.source_name,
+                            MAX_RECORD_BYTES)
+    batch.revisits += converted.revisit
+    if converted.document is not None:
+        batch.documents.append(converted.document)
+    if converted.fetch is not None:
+        batch.fetches.append(converted.fetch)
+    if converted.reject is not None:
+        batch.rejects.append(converted.reject)
+
+
+def _records(stream: IO[bytes]) -> Iterator[tuple[int, Any]]:
+    from fastwarc.warc import ArchiveIterator
+
+    try:
+        for record in ArchiveIterator(stream, parse_http=False, fsspec_args=False):
+            yield int(record.stream_pos), record
+    except (OSError, ValueError) as err:
+        raise WarcError(f"the WARC breaks off: {err}") from None
+
+
+def read_warc_documents(uris: Sequence[str], options: WarcOptions) -> tuple[list[Document], list[Reject]]:
+    """The documents at these `warc:<file>#<offset>` addresses, read back from their WARCs (re-extraction)."""
+    documents: list[Document] = []
+    rejects: list[Reject] = []
+    for uri in uris:
+        place = parse_warc_uri(uri)
+        if place is None:
+            rejects.append(Reject(uri, STAGE, "warc_missing", f"{uri} is not a warc:<file>#<offset> address"))
+            continue
+        batch = read_warc_batch(WarcFile(place[0], "reextract"), place[1], 1, options)
+        found = [d for d in batch.documents if d.uri == uri]
+        documents.extend(found)
+        rejects.extend(r for r in batch.rejects if r.uri == uri)
+        if not found and not any(r.uri == uri for r in batch.rejects):
+            rejects.append(Reject(uri, STAGE, "warc_missing", f"no document record at {uri}: the WARC changed or moved"))
+    return documents, rejects
+
+
+@contextmanager
+def open_warc(location: str, offset: int, options: WarcOptions) -> Iterator[IO[bytes]]:
+    """A binary stream of the WARC at `location`, positioned at byte `offset`; WarcError when it cannot be."""
+    try:
+        if location.startswith(REMOTE):
+            with _open_http(location, offset, options) as stream:
+                yield stream
+            return
+        if "://" in location:
+            import fsspec
+
+            with fsspec.open(location, "rb", **dict(options.storage_options)) as handle:
+                handle.seek(offset)
+                yield handle
+            return
+        with open(location, "rb") as local:
+            local.seek(offset)
+            yield local
+    except WarcError:
+        raise
+    except (OSError, ValueError) as err:
+        raise WarcError(f"cannot read {location}: {err}") from None
+
+
+@contextmanager
+def _open_http(url: str, offset: int, options: WarcOptions) -> Iterator[IO[bytes]]:
+    import httpx
+
+    host = urlsplit(url).hostname or ""
+    _check_address(host, options)
+    headers = {"User-Agent": options.user_agent}
+    if offset:
+        headers["Range"] = f"bytes={offset}-"
+    with httpx.Client(timeout=options.timeout_s, follow_redirects=False) as client:
+        with client.stream("GET", url, headers=headers) as response:
+            if response.status_code not in (200, 206):
+                raise WarcError(f"cannot read {url}: HTTP {response.status_code}")
+            if offset and response.status_code != 206:
+                raise WarcError(f"cannot resume {url} at byte {offset}: the server ignores range requests")
+            yield _HttpStream(response, offset)  # type: ignore[misc]
+
+
+def _check_address(host: str, options: WarcOptions) -> None:
+    if options.allow_private:
+        return
+    try:
+        addresses = [ipaddress.ip_address(host)]
+    except ValueError:
+        try:
+            addresses = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in socket.getaddrinfo(host, None)]
+        except (socket.gaierror, UnicodeError) as err:
+            raise WarcError(f"cannot resolve {host} ({err})") from None
+    allowed = [ipaddress.ip_network(n, strict=False) for n in options.allowed_networks]
+    for address in addresses:
+        mapped = getattr(address, "ipv4_mapped", None) or address
+        if not (mapped.is_global and not mapped.is_multicast) and not any(mapped in n for n in allowed):
+            raise WarcError(f"{host} resolves to the non-public address {mapped}: refused "
+                            f"(--allow-private or fetch.allowed_networks to allow it)")
+
+
+class _HttpStream:
+    """A streamed HTTP body as a read-only file object that knows its offset in the whole file."""
+
+    def __init__(self, response: Any, offset: int) -> None:
+        self._chunks = response.iter_bytes(1 << 16)
+        self._buffer = b""
+        self._position = offset
+
+    def read(self, size: int = -1) -> bytes:
+        while size < 0 or len(self._buffer) < size:
+            chunk = next(self._chunks, None)
+            if chunk is None:
+                break
+            self._buffer += chunk
+        data, self._buffer = (self._buffer, b"") if size < 0 else (self._buffer[:size], self._buffer[size:])
+        self._position += len(data)
+        return data
+
+    def tell(self) -> int:
+        return self._position
+
+    def readable(self) -> bool:
+        return True
+
+
+def warc_files(sources: Sequence[Any]) -> tuple[list[WarcFile], list[Reject]]:
+    """The files of the `kind = "warc"` sources (a `SourceConfig` each), with each source's filters."""
+    files: list[WarcFile] = []
+    rejects: list[Reject] = []
+    seen: set[str] = set()
+    for source in sources:
+        found, lost = list_warc_files(source.locations, source.file)
+        rejects.extend(lost)
+        keep = RecordFilter(tuple(source.allow), tuple(source.deny), source.since, source.until)
+        for location in found:
+            if location not in seen:
+                seen.add(location)
+                files.append(WarcFile(location, source.name, keep, source.max_records or source.max_items))
+    return files, rejects
+
+
+class CheckpointQueue:
+    """Which WARC batches may load now: a file's batches load in the order they were read, each once.
+
+    Batches finish out of order (they vary tenfold in work); a batch loads when it
+    and every earlier batch of its file have finished, so a file's checkpoint only
+    ever moves over records that are all in the warehouse.
+    """
+
+    def __init__(self) -> None:
+        self._waiting: dict[str, list[int]] = {}  # file -> its parts not loaded yet, in read order
+        self._spans: dict[int, WarcSpan] = {}
+        self._finished: set[int] = set()
+        self.loaded: set[int] = set()
+
+    def claim(self, part: int, span: WarcSpan) -> None:
+        self._waiting.setdefault(span.location, []).append(part)
+        self._spans[part] = span
+
+    def finish(self, part: int) -> list[tuple[int, WarcSpan]]:
+        """Mark `part` finished; the parts that may load now, in order."""
+        span = self._spans.get(part)
+        if span is None:
+            return []
+        self._finished.add(part)
+        queue = self._waiting[span.location]
+        ready = []
+        while queue and queue[0] in self._finished:
+            head = queue.pop(0)
+            ready.append((head, self._spans[head]))
+            self.loaded.add(head)
+        return ready
