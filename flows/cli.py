@@ -50,7 +50,7 @@ def _parser() -> argparse.ArgumentParser:
                          description="Run the ingest-news flow once, in-process (no Prefect server needed).",
                          epilog="example: newsdesk run --seeds seeds --warehouse warehouse/newsdesk.duckdb")
     run.add_argument("--seeds", type=Path, help="folder of seed articles (.txt, .md, .html, .html.gz)")
-    run.add_argument("--warehouse", type=Path, help="DuckDB file to load (created if missing)")
+    run.add_argument("--warehouse", help="DuckDB file to load (created if missing), or ducklake:postgres:...")
     run.add_argument("--lake", help="Parquet lake folder or fsspec URL")
     run.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
@@ -71,14 +71,14 @@ def _parser() -> argparse.ArgumentParser:
                            epilog="example: make server  # in another terminal\n"
                                   "         PREFECT_API_URL=http://127.0.0.1:4200/api newsdesk serve")
     serve.add_argument("--seeds", type=Path, help="folder of seed articles")
-    serve.add_argument("--warehouse", type=Path, help="DuckDB file")
+    serve.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
 
     rex = sub.add_parser("reextract", help="rebuild articles, entities and quotes from the raw store (no network)",
                          description="Re-run extraction, entities and quotes on every stored raw body and seed, "
                                      "without fetching. New extraction code gives new article versions.",
                          epilog="example: newsdesk reextract --warehouse warehouse/newsdesk.duckdb")
     rex.add_argument("--seeds", type=Path, help="folder of seed articles")
-    rex.add_argument("--warehouse", type=Path, help="DuckDB file")
+    rex.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
     rex.add_argument("--lake", help="Parquet lake folder or fsspec URL")
     rex.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     rex.add_argument("--workers", type=int, help="processes for the CPU stages")
@@ -89,8 +89,19 @@ def _parser() -> argparse.ArgumentParser:
                                 "         newsdesk sql --file most_quoted_speakers")
     sql.add_argument("query", nargs="?", help="the SQL to run")
     sql.add_argument("--file", help="a .sql file, or the name of one in warehouse/queries/")
-    sql.add_argument("--warehouse", type=Path, help="DuckDB file")
+    sql.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--at", metavar="SNAPSHOT|TIMESTAMP",
+                     help="DuckLake only: query the warehouse as it was at this snapshot id or time (UTC)")
+
+    mig = sub.add_parser("migrate", help="copy the warehouse into another backend (DuckDB file <-> DuckLake)",
+                         description="Copy every table of the configured warehouse into another one, merging on "
+                                     "each table's key (a re-run adds nothing), then check row counts and keys.",
+                         epilog='example: newsdesk migrate --to "ducklake:postgres:dbname=newsdesk host=127.0.0.1"\n'
+                                "         newsdesk migrate --warehouse ducklake:sqlite:lake.sqlite --to copy.duckdb")
+    mig.add_argument("--to", required=True, help="the target: a DuckDB file or a ducklake:... catalog")
+    mig.add_argument("--warehouse", help="the source (default: the configured warehouse)")
+    mig.add_argument("--lake", help="Parquet lake folder or fsspec URL (DuckLake data go under <lake>/ducklake/)")
 
     ev = sub.add_parser("eval", help="score a stage on labelled data",
                         description="Score extraction, entities or quotes on labelled data.",
@@ -177,13 +188,14 @@ def dask_threads(address: str) -> int:
 def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     configure_prefect_environment()
     from flows.ingest import ingest_news
-    from warehouse.load import connect, query_table
+    from warehouse.backend import connect, describe
+    from warehouse.load import query_table
 
     params = flow_parameters(settings, force)
     params["reextract"] = reextract
     where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
     where_runs = f"Dask at {settings.dask_address}" if settings.dask_address else "Prefect, in-process"
-    _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} ({where_runs})")
+    _err(f"newsdesk: ingesting {where or 'nothing'} into {describe(settings.warehouse)} ({where_runs})")
     flow = ingest_news
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
@@ -204,7 +216,8 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
     for reject in result["rejects"]:
         print(f"  rejected {reject['uri']} [{reject['stage']}:{reject['reason']}] {reject['message']}")
-    con = connect(settings.warehouse, settings.lock_timeout_s)
+    con = connect(settings.warehouse, settings.lock_timeout_s, lake=settings.lake,
+                  storage_options=settings.storage_options())
     try:
         for title, query in EXAMPLE_QUERIES.items():
             print(f"\n{title}:\n  newsdesk sql \"{query}\"")
@@ -226,16 +239,18 @@ def _resolve_query_file(name: str) -> Path:
     raise ConfigError(f"no query file {name!r}; named queries: {known}")
 
 
-def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -> int:
+def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str, at: str | None = None) -> int:
     import duckdb
 
-    from warehouse.load import connect, query_table
+    from warehouse.backend import connect
+    from warehouse.load import query_table
 
     if file:
         query = _resolve_query_file(file).read_text(encoding="utf-8")
     if not query:
         raise ConfigError("give a query or --file (see newsdesk sql --help)")
-    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
+                  storage_options=settings.storage_options(), at=at)
     try:
         names, rows = query_table(con, query)
     except duckdb.Error as err:
@@ -244,6 +259,18 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -
     finally:
         con.close()
     _print_table(names, rows, fmt)
+    return EXIT_OK
+
+
+def cmd_migrate(settings: Settings, target: str) -> int:
+    from warehouse.backend import describe
+    from warehouse.migrate import migrate_warehouse
+
+    _err(f"newsdesk: copying {describe(settings.warehouse)} into {describe(target)}")
+    report = migrate_warehouse(settings.warehouse, target, settings.lake, settings.storage_options(),
+                               settings.lock_timeout_s)
+    for table, (source_rows, target_rows, added) in report.items():
+        print(f"  {table:<15} {source_rows:>8} rows, +{added} copied, {target_rows} in the target, keys equal")
     return EXIT_OK
 
 
@@ -299,7 +326,9 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "reextract":
             return cmd_run(settings, True, reextract=True)
         if args.command == "sql":
-            return cmd_sql(settings, args.query, args.file, args.format)
+            return cmd_sql(settings, args.query, args.file, args.format, args.at)
+        if args.command == "migrate":
+            return cmd_migrate(settings, args.to)
         if args.command == "eval":
             return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model)
     except ConfigError as err:

@@ -4,7 +4,8 @@ Work moves in batches (never one task per article). Each batch is a short
 chain of tasks (read or fetch, extract, analyse, write) submitted to the task
 runner, at most a few batches in flight so memory stays flat however large the
 corpus. Every batch writes its own Parquet part; one task then loads the whole
-run into DuckDB in a single transaction.
+run into DuckDB in a single transaction. On a DuckLake warehouse every batch
+commits its own rows instead, and the last task completes the run's row.
 """
 
 from __future__ import annotations
@@ -32,11 +33,11 @@ from transforms.documents import select_changed
 from transforms.feeds import unchanged_since_fetched
 from transforms.errors import TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
-from warehouse import lake
+from warehouse import backend, lake
 from warehouse.raw import read_raw_documents
 from warehouse.state import query_raw_inputs
+from warehouse.ducklake import finish_run
 from warehouse.load import (
-    connect,
     load_run,
     query_counts,
     query_known_entities,
@@ -81,8 +82,10 @@ class Extraction:
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], list[Entity], dict[str, Validators]]:
-    con = connect(Path(warehouse), lock_timeout_s)
+def query_state(warehouse: str, lock_timeout_s: float, lake_url: str = "warehouse/lake",
+                storage_options: dict[str, Any] | None = None
+                ) -> tuple[dict[str, str], list[Entity], dict[str, Validators]]:
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
         validators = {url: Validators(**v) for url, v in query_validators(con).items()}
         return query_loaded_raw(con), query_known_entities(con), validators
@@ -121,8 +124,9 @@ def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, pre
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_raw(warehouse: str, lock_timeout_s: float) -> list[dict[str, Any]]:
-    con = connect(Path(warehouse), lock_timeout_s)
+def query_raw(warehouse: str, lock_timeout_s: float, lake_url: str = "warehouse/lake",
+              storage_options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
         return query_raw_inputs(con)
     finally:
@@ -150,24 +154,36 @@ def analyse_batch(extraction: Extraction, model: str, known: list[Entity], worke
 
 @task(cache_policy=NO_CACHE)
 def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, part: int, started_at: datetime,
-                extraction: Extraction, analysis: Analysis) -> report.BatchSummary:
-    fs, root = lake.lake_filesystem(lake_url, storage_options)
+                extraction: Extraction, analysis: Analysis, warehouse: str = "") -> report.BatchSummary:
+    """Write the batch's Parquet part of the run; on DuckLake, commit the batch's rows instead."""
     inputs = extraction.inputs
     raw = lake.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
     tables = lake.run_tables(run_id, started_at, extraction.articles, raw, analysis, rejects, inputs.fetches)
-    lake.write_part(fs, root, run_id, part, tables)
+    if backend.is_lakehouse(warehouse):
+        backend.load_batch(warehouse, lake_url, storage_options, {"run_id": run_id, "started_at": started_at}, tables)
+    else:
+        fs, root = lake.lake_filesystem(lake_url, storage_options)
+        lake.write_part(fs, root, run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, extraction.articles, analysis, rejects,
                                 inputs.fetches, inputs.not_requested)
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def begin_run(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any]) -> None:
+    backend.begin_run(warehouse, lake_url, storage_options, run)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
-    fs, root = lake.lake_filesystem(lake_url, storage_options)
-    tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
-    con = connect(Path(warehouse), lock_timeout_s)
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
+        if backend.is_lakehouse(warehouse):  # the batches committed their rows: complete the run's row
+            added, checks = finish_run(con, run)
+            return added, query_counts(con), checks
+        fs, root = lake.lake_filesystem(lake_url, storage_options)
+        tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
         added, checks = load_run(con, run, tables)
         lake.remove_runs(fs, root, query_run_ids(con))
         return added, query_counts(con), checks
@@ -218,7 +234,7 @@ def ingest_news(
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
-    loaded, known, validators = query_state(warehouse, lock_timeout_s)
+    loaded, known, validators = query_state(warehouse, lock_timeout_s, lake_url, storage)
     options = FetchOptions(**(fetch_options or {}))
     configs = [SourceConfig(**s) for s in sources or []]
 
@@ -228,7 +244,7 @@ def ingest_news(
     raw_rows: list[dict[str, Any]] = []
     if reextract:
         force, configs = True, []
-        raw_rows = query_raw(warehouse, lock_timeout_s)
+        raw_rows = query_raw(warehouse, lock_timeout_s, lake_url, storage)
     if configs:
         items, early_fetches, found_rejects = discover_sources(configs, options, raw)
         early_rejects += found_rejects
@@ -248,11 +264,15 @@ def ingest_news(
         for chunk in chunks(raw_rows, batch_size):
             yield read_raw_batch.submit(chunk, raw)
 
+    lakehouse = warehouse if backend.is_lakehouse(warehouse) else ""  # DuckLake: each batch commits its rows
+    if lakehouse:
+        begin_run(warehouse, lake_url, storage, {"run_id": run_id, "started_at": started_at,
+                                                 "flow_run_id": str(get_run_context().flow_run.id)})  # type: ignore[union-attr]
     total = len(paths) + len(items) + len(raw_rows)
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
-                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis())}
+                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis(), lakehouse)}
     pending: dict[PrefectFuture[report.BatchSummary], int] = {}  # a batch's last task -> its part
     done = 0
     window = in_flight or default_in_flight(workers)
@@ -268,7 +288,7 @@ def ingest_news(
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
         analysis = analyse_batch.submit(opaque(extraction), spacy_model, opaque(known), workers)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
-                                   opaque(analysis))] = part
+                                   opaque(analysis), lakehouse)] = part
         while len(pending) >= max(1, window):
             # The next batch starts when any batch ends, not the oldest: batches vary tenfold in
             # work, and waiting for the oldest left the pool without work while it finished.

@@ -33,7 +33,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", toml_file=CONFIG_FILE, extra="ignore")
 
     seeds: Path | None = Path("seeds")
-    warehouse: Path = Path("warehouse/newsdesk.duckdb")
+    # a DuckDB file, or a DuckLake catalog: "ducklake:postgres:dbname=newsdesk host=..." (data under <lake>/ducklake/)
+    warehouse: Path | str = Path("warehouse/newsdesk.duckdb")
     lake: str = "warehouse/lake"  # a folder or an fsspec URL (s3://bucket/prefix)
     raw: Path = Path("warehouse/raw")
     spacy_model: str = DEFAULT_MODEL
