@@ -137,6 +137,8 @@ def _attach(con: duckdb.DuckDBPyConnection, attach: str, warehouse: str) -> None
         con.execute(attach)
     except duckdb.Error as err:
         first = str(err).splitlines()[0]
+        if "creating a new DuckLake is explicitly disabled" in first:
+            raise PermanentError(f"no DuckLake catalog at {warehouse}: run `newsdesk run` first") from None
         if "snapshot" in first.lower() or "timestamp" in first.lower():
             raise PermanentError(f"no such snapshot in {warehouse}: {first}") from None
         if isinstance(err, duckdb.IOException) or "connect" in first.lower():
