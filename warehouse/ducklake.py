@@ -1,6 +1,6 @@
 """The DuckLake backend: a catalog in PostgreSQL (or SQLite, or a DuckDB file), data as Parquet files.
 
-Extensions come from their PyPI packages (duckdb-extension-ducklake, -postgres, -sqlite) and are
+Extensions come from their PyPI packages (duckdb-extension-ducklake, -postgres, -sqlite, -httpfs) and are
 LOADed by path: nothing is installed or downloaded at run time.
 
 Writers: every batch merges its own rows (`load_batch`) in one DuckLake transaction, keyed exactly
@@ -46,6 +46,7 @@ EXTENSIONS = {
     "ducklake": ("duckdb_extension_ducklake", "ducklake", "ducklake"),
     "postgres": ("duckdb_extension_postgres", "postgres", "postgres_scanner"),
     "sqlite": ("duckdb_extension_sqlite", "sqlite", "sqlite_scanner"),
+    "httpfs": ("duckdb_extension_httpfs", "httpfs", "httpfs"),
 }
 MAX_ATTEMPTS = 50  # commit conflicts one batch may meet before it gives up (each waits a little longer)
 CONFLICT = ("Transaction conflict", "conflict", "Failed to commit")
@@ -82,12 +83,44 @@ def _quote(text: str) -> str:
 
 
 def _register_storage(con: duckdb.DuckDBPyConnection, data: str, storage_options: dict[str, Any] | None) -> None:
-    """Object storage through fsspec (s3fs and the lake's own options): no httpfs download needed."""
+    """Make the data path reachable: a local folder is created; S3 (and GCS, HTTP) go through DuckDB's httpfs
+    (from its PyPI package) with an S3 secret made from the lake's own storage options; any other fsspec
+    URL through fsspec itself."""
     protocol = data.split("://", 1)[0] if "://" in data else ""
-    if protocol and protocol not in ("file", "local"):
+    if not protocol or protocol in ("file", "local"):
+        Path(data.split("://", 1)[-1]).mkdir(parents=True, exist_ok=True)
+    elif protocol in ("s3", "s3a", "gs", "gcs", "r2", "http", "https"):
+        con.execute(f"LOAD {_quote(extension_path('httpfs'))}")
+        if protocol in ("s3", "s3a"):
+            con.execute(_s3_secret(storage_options or {}))
+    else:
         con.register_filesystem(fsspec.filesystem(protocol, **(storage_options or {})))
-    elif not protocol:
-        Path(data).mkdir(parents=True, exist_ok=True)
+
+
+def _s3_secret(options: dict[str, Any]) -> str:
+    """A DuckDB S3 secret equivalent to the s3fs options of the lake (endpoint, keys; else AWS's own chain)."""
+    client = options.get("client_kwargs") or {}
+    endpoint = client.get("endpoint_url") or options.get("endpoint_url")
+    key, secret, token = options.get("key"), options.get("secret"), options.get("token")
+    region = client.get("region_name")
+    if not key:
+        import botocore.session  # the AWS credential chain, as s3fs resolves it
+
+        session = botocore.session.get_session()
+        found = session.get_credentials()
+        if found is not None:
+            frozen = found.get_frozen_credentials()
+            key, secret, token = frozen.access_key, frozen.secret_key, frozen.token
+        region = region or session.get_config_variable("region")
+    parts = ["TYPE s3", f"REGION {_quote(region or 'us-east-1')}"]
+    if key:
+        parts += [f"KEY_ID {_quote(key)}", f"SECRET {_quote(secret or '')}"]
+    if token:
+        parts.append(f"SESSION_TOKEN {_quote(token)}")
+    if endpoint:
+        scheme, _, host = endpoint.partition("://")
+        parts += [f"ENDPOINT {_quote(host.rstrip('/'))}", "URL_STYLE 'path'", f"USE_SSL {scheme == 'https'}"]
+    return f"CREATE OR REPLACE SECRET newsdesk_s3 ({', '.join(parts)})"
 
 
 def _at_option(at: str) -> str:
