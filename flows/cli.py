@@ -242,9 +242,11 @@ def _resolve_query_file(name: str) -> Path:
 def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str, at: str | None = None) -> int:
     import duckdb
 
-    from warehouse.backend import connect
+    from warehouse.backend import connect, is_lakehouse
     from warehouse.load import query_table
 
+    if at and not is_lakehouse(settings.warehouse):
+        raise ConfigError("--at needs a DuckLake warehouse (ducklake:...); a DuckDB file keeps only its current state")
     if file:
         query = _resolve_query_file(file).read_text(encoding="utf-8")
     if not query:

@@ -158,6 +158,9 @@ def connect(warehouse: str, data: str, storage_options: dict[str, Any] | None = 
             _retry_conflicts(lambda: _ensure_lock(con), f"creating the load lock of {warehouse}")
         elif not run_sql(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
                               "AND table_name = 'runs'"):
+            if at:
+                raise PermanentError(f"the DuckLake catalog {warehouse} held no newsdesk tables at {at}: "
+                                     "pick a later snapshot (SELECT * FROM newsdesk.snapshots())")
             raise PermanentError(f"the DuckLake catalog {warehouse} holds no newsdesk tables: run `newsdesk run` first")
     except BaseException:
         con.close()

@@ -155,10 +155,12 @@ def test_readers_see_snapshots_and_travel_in_time(catalog: str, tmp_path: Path) 
     reader.execute("COMMIT")
     assert reader.execute("SELECT count(*) FROM articles").fetchone() == (8,)
     reader.close()
-    then = backend.connect(catalog, lake=data, at=str(before))
-    assert then.execute("SELECT count(*) FROM articles").fetchone() == (4,)
-    assert then.execute("SELECT count(*) FROM current_articles").fetchone() == (4,)  # views travel too
-    then.close()
+    when = con.execute("SELECT snapshot_time FROM newsdesk.snapshots() WHERE snapshot_id = ?", [before]).fetchone()[0]
+    for at in (str(before), when.isoformat()):  # a snapshot id, a timestamp
+        then = backend.connect(catalog, lake=data, at=at)
+        assert then.execute("SELECT count(*) FROM articles").fetchone() == (4,)
+        assert then.execute("SELECT count(*) FROM current_articles").fetchone() == (4,)  # views travel too
+        then.close()
     with pytest.raises(Exception, match="snapshot"):
         backend.connect(catalog, lake=data, at="999999")
     con.close()
@@ -189,6 +191,25 @@ def test_migrate_file_to_ducklake_and_back(catalog: str, tmp_path: Path) -> None
     assert not any(query_checks(b).values())
     a.close()
     b.close()
+
+
+@slow
+def test_cli_migrate_and_time_travel(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    """`newsdesk migrate` into a DuckLake catalog (SQLite: no server), then `newsdesk sql --at` on it."""
+    from flows.cli import main
+
+    write_and_load(tmp_path / "file", "run-1", batches("a", parts=2), AT)
+    catalog = f"ducklake:sqlite:{tmp_path / 'catalog.sqlite'}"
+    lake_url = str(tmp_path / "lake")
+    assert main(["migrate", "--warehouse", str(tmp_path / "file" / "w.duckdb"), "--lake", lake_url,
+                 "--to", catalog]) == 0
+    assert "articles" in capsys.readouterr().out
+    assert main(["sql", "--warehouse", catalog, "--format", "csv", "SELECT count(*) AS n FROM current_articles"]) == 0
+    assert capsys.readouterr().out.split() == ["n", "6"]
+    assert main(["sql", "--warehouse", catalog, "--at", "0", "--format", "csv", "SELECT count(*) AS n FROM runs"]) == 1
+    assert "held no newsdesk tables at 0" in capsys.readouterr().err  # snapshot 0: the empty catalog
+    assert main(["sql", "--warehouse", str(tmp_path / "file" / "w.duckdb"), "--at", "1", "SELECT 1"]) == 2
+    assert "needs a DuckLake warehouse" in capsys.readouterr().err
 
 
 @slow
