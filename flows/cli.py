@@ -55,7 +55,7 @@ def _parser() -> argparse.ArgumentParser:
                          epilog="example: newsdesk run --seeds seeds --warehouse warehouse/newsdesk.duckdb\n" + EXIT_STATUSES,
                          formatter_class=argparse.RawDescriptionHelpFormatter)
     run.add_argument("--seeds", type=Path, help="folder of seed articles (.txt, .md, .html, .html.gz)")
-    run.add_argument("--warehouse", type=Path, help="DuckDB file to load (created if missing)")
+    run.add_argument("--warehouse", help="DuckDB file to load (created if missing), or ducklake:postgres:...")
     run.add_argument("--lake", help="Parquet lake folder or fsspec URL")
     run.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     run.add_argument("--workers", type=int, help="processes for the NLP stage (default: CPU count)")
@@ -87,14 +87,14 @@ def _parser() -> argparse.ArgumentParser:
                            epilog="example: make server  # in another terminal\n"
                                   "         PREFECT_API_URL=http://127.0.0.1:4200/api newsdesk serve")
     serve.add_argument("--seeds", type=Path, help="folder of seed articles")
-    serve.add_argument("--warehouse", type=Path, help="DuckDB file")
+    serve.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
 
     rex = sub.add_parser("reextract", help="rebuild articles, entities and quotes from the raw store (no network)",
                          description="Re-run extraction, entities and quotes on every stored raw body and seed, "
                                      "without fetching. New extraction code gives new article versions.",
                          epilog="example: newsdesk reextract --warehouse warehouse/newsdesk.duckdb")
     rex.add_argument("--seeds", type=Path, help="folder of seed articles")
-    rex.add_argument("--warehouse", type=Path, help="DuckDB file")
+    rex.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
     rex.add_argument("--lake", help="Parquet lake folder or fsspec URL")
     rex.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
     rex.add_argument("--workers", type=int, help="processes for the CPU stages")
@@ -113,8 +113,19 @@ def _parser() -> argparse.ArgumentParser:
                                 "         newsdesk sql --file most_quoted_speakers")
     sql.add_argument("query", nargs="?", help="the SQL to run")
     sql.add_argument("--file", help="a .sql file, or the name of one in warehouse/queries/")
-    sql.add_argument("--warehouse", type=Path, help="DuckDB file")
+    sql.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
     sql.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    sql.add_argument("--at", metavar="SNAPSHOT|TIMESTAMP",
+                     help="DuckLake only: query the warehouse as it was at this snapshot id or time (UTC)")
+
+    mig = sub.add_parser("migrate", help="copy the warehouse into another backend (DuckDB file <-> DuckLake)",
+                         description="Copy every table of the configured warehouse into another one, merging on "
+                                     "each table's key (a re-run adds nothing), then check row counts and keys.",
+                         epilog='example: newsdesk migrate --to "ducklake:postgres:dbname=newsdesk host=127.0.0.1"\n'
+                                "         newsdesk migrate --warehouse ducklake:sqlite:lake.sqlite --to copy.duckdb")
+    mig.add_argument("--to", required=True, help="the target: a DuckDB file or a ducklake:... catalog")
+    mig.add_argument("--warehouse", help="the source (default: the configured warehouse)")
+    mig.add_argument("--lake", help="Parquet lake folder or fsspec URL (DuckLake data go under <lake>/ducklake/)")
 
     search = sub.add_parser("search", help="full-text search (BM25) over the articles' titles and text",
                             description="Rank the current articles by BM25 over title and text; print title, site, "
@@ -243,13 +254,14 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     check_run_settings(settings)  # every bad setting named before any work (exit 2)
     configure_prefect_environment()
     from flows.ingest import ingest_news
-    from warehouse.load import connect, query_table
+    from warehouse.backend import connect, describe
+    from warehouse.load import query_table
 
     params = flow_parameters(settings, force)
     params["reextract"] = reextract
     where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
     where_runs = f"Dask at {settings.dask_address}" if settings.dask_address else "Prefect, in-process"
-    _err(f"newsdesk: ingesting {where or 'nothing'} into {settings.warehouse} ({where_runs})")
+    _err(f"newsdesk: ingesting {where or 'nothing'} into {describe(settings.warehouse)} ({where_runs})")
     flow = ingest_news
     if settings.dask_address:
         from prefect_dask import DaskTaskRunner
@@ -279,7 +291,8 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
         print(f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})")
     for reject in result["rejects"]:
         print(escape_controls(f"  rejected {reject['uri']} [{reject['stage']}:{reject['reason']}] {reject['message']}"))
-    con = connect(settings.warehouse, settings.lock_timeout_s)
+    con = connect(settings.warehouse, settings.lock_timeout_s, lake=settings.lake,
+                  storage_options=settings.storage_options())
     try:
         for title, query in EXAMPLE_QUERIES.items():
             print(f"\n{title}:\n  newsdesk sql \"{query}\"")
@@ -312,18 +325,22 @@ def _resolve_query_file(name: str) -> Path:
     raise ConfigError(f"no query file {name!r}; named queries: {known}")
 
 
-def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -> int:
+def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str, at: str | None = None) -> int:
     import duckdb
 
-    from warehouse.load import OFFLINE, connect, query_table
+    from warehouse.backend import connect, is_lakehouse
+    from warehouse.load import OFFLINE, query_table
 
+    if at and not is_lakehouse(settings.warehouse):
+        raise ConfigError("--at needs a DuckLake warehouse (ducklake:...); a DuckDB file keeps only its current state")
     if file:
         query = _resolve_query_file(file).read_text(encoding="utf-8")
     if not query:
         raise ConfigError("give a query or --file (see newsdesk sql --help)")
-    if not settings.warehouse.exists():
+    if not is_lakehouse(settings.warehouse) and not Path(settings.warehouse).exists():
         raise ConfigError(f"no warehouse at {settings.warehouse}: run `newsdesk run` first, or give --warehouse")
-    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, config=OFFLINE)
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
+                  storage_options=settings.storage_options(), at=at, config=OFFLINE)
     try:
         names, rows = query_table(con, query)
     except duckdb.Error as err:
@@ -338,7 +355,7 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str) -
 
 
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
-    from warehouse.load import connect
+    from warehouse.backend import connect
     from warehouse.search import hits_table, query_search
 
     if args.since:
@@ -346,12 +363,25 @@ def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
             date.fromisoformat(args.since)
         except ValueError:
             raise ConfigError(f"--since {args.since!r} is not a date: give it as YYYY-MM-DD") from None
-    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True)
+    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
+                  storage_options=settings.storage_options())
     try:
         hits = query_search(con, args.query, args.since, args.entity, args.speaker, args.limit)
     finally:
         con.close()
     _print_table(*hits_table(hits), args.format)
+    return EXIT_OK
+
+
+def cmd_migrate(settings: Settings, target: str) -> int:
+    from warehouse.backend import describe
+    from warehouse.migrate import migrate_warehouse
+
+    _err(f"newsdesk: copying {describe(settings.warehouse)} into {describe(target)}")
+    report = migrate_warehouse(settings.warehouse, target, settings.lake, settings.storage_options(),
+                               settings.lock_timeout_s)
+    for table, (source_rows, target_rows, added) in report.items():
+        print(f"  {table:<15} {source_rows:>8} rows, +{added} copied, {target_rows} in the target, keys equal")
     return EXIT_OK
 
 
@@ -422,9 +452,11 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "load-pending":
             return cmd_load_pending(settings)
         if args.command == "sql":
-            return cmd_sql(settings, args.query, args.file, args.format)
+            return cmd_sql(settings, args.query, args.file, args.format, args.at)
         if args.command == "search":
             return cmd_search(settings, args)
+        if args.command == "migrate":
+            return cmd_migrate(settings, args.to)
         if args.command == "eval":
             return cmd_eval(args.stage, args.paths, args.json, args.limit, settings.spacy_model, settings.nlp_models())
     except ConfigError as err:

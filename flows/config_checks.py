@@ -55,7 +55,9 @@ def path_problems(settings: Any) -> list[str]:
     """Paths that cannot work: a warehouse, lake or raw store under (or at) a regular file, a seeds path that is a file."""
     problems = []
     warehouse = Path(settings.warehouse)
-    if warehouse.is_dir():
+    if str(settings.warehouse).startswith("ducklake:"):
+        pass  # a DuckLake catalog: checked when it is attached
+    elif warehouse.is_dir():
         problems.append(f"invalid setting warehouse = '{warehouse}': it is a folder; give a .duckdb file path "
                         f"({where_to_set('warehouse')})")
     elif (why := _writable_dir(warehouse.parent)) is not None:

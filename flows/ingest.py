@@ -4,7 +4,8 @@ Work moves in batches (never one task per article). Each batch is a short
 chain of tasks (read or fetch, extract, analyse, write) submitted to the task
 runner, at most a few batches in flight so memory stays flat however large the
 corpus. Every batch writes its own Parquet part; one task then loads the whole
-run into DuckDB in a single transaction.
+run into DuckDB in a single transaction. On a DuckLake warehouse every batch
+commits its own rows instead, and the last task completes the run's row.
 """
 
 from __future__ import annotations
@@ -36,11 +37,12 @@ from flows.warc import CheckpointQueue, WarcFile, WarcOptions, WarcSpan, read_wa
 from transforms.feeds import unchanged_since_fetched
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
-from warehouse import lake
+from warehouse import backend, lake
 from warehouse.pending import load_pending_runs, owner_key
 from warehouse.checkpoints import load_checkpoint, query_checkpoints, query_warc_uris
 from warehouse.raw import read_raw_documents
 from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
+from warehouse.ducklake import finish_run
 from warehouse.load import (
     LoadPending,
     WarehouseBusy,
@@ -90,8 +92,10 @@ class Extraction:
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], list[Entity], dict[str, Validators]]:
-    con = connect(Path(warehouse), lock_timeout_s)
+def query_state(warehouse: str, lock_timeout_s: float, lake_url: str = "warehouse/lake",
+                storage_options: dict[str, Any] | None = None
+                ) -> tuple[dict[str, str], list[Entity], dict[str, Validators]]:
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
         validators = {url: Validators(**v) for url, v in query_validators(con).items()}
         return query_loaded_raw(con), query_known_entities(con), validators
@@ -100,9 +104,11 @@ def query_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str], 
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_fetch_state(warehouse: str, lock_timeout_s: float) -> tuple[dict[str, str | None], dict[str, list[str]]]:
+def query_fetch_state(warehouse: str, lock_timeout_s: float, lake_url: str = "warehouse/lake",
+                      storage_options: dict[str, Any] | None = None
+                      ) -> tuple[dict[str, str | None], dict[str, list[str]]]:
     """URLs deferred by the last run (fetched first), and bodies rejected at extraction by this extractor (not redone)."""
-    con = connect(Path(warehouse), lock_timeout_s)
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
         return query_deferred(con), query_rejected_bodies(con, report.extractor_versions())
     finally:
@@ -143,8 +149,9 @@ def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, pre
 
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
-def query_raw(warehouse: str, lock_timeout_s: float) -> list[dict[str, Any]]:
-    con = connect(Path(warehouse), lock_timeout_s)
+def query_raw(warehouse: str, lock_timeout_s: float, lake_url: str = "warehouse/lake",
+              storage_options: dict[str, Any] | None = None) -> list[dict[str, Any]]:
+    con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
         return query_raw_inputs(con)
     finally:
@@ -225,16 +232,25 @@ def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[En
 
 @task(cache_policy=NO_CACHE)
 def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, part: int, started_at: datetime,
-                extraction: Extraction, analysis: Analysis) -> report.BatchSummary:
-    fs, root = lake.lake_filesystem(lake_url, storage_options)
+                extraction: Extraction, analysis: Analysis, warehouse: str = "") -> report.BatchSummary:
+    """Write the batch's Parquet part of the run; on DuckLake, commit the batch's rows instead."""
     inputs = extraction.inputs
     raw = lake.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
     articles = with_nlp_status(without_rejected(extraction.articles, analysis.rejects), analysis.nlp_status)
     tables = lake.run_tables(run_id, started_at, articles, raw, analysis, rejects, inputs.fetches)
-    lake.write_part(fs, root, run_id, part, tables)
+    if backend.is_lakehouse(warehouse):
+        backend.load_batch(warehouse, lake_url, storage_options, {"run_id": run_id, "started_at": started_at}, tables)
+    else:
+        fs, root = lake.lake_filesystem(lake_url, storage_options)
+        lake.write_part(fs, root, run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, articles, analysis, rejects,
                                 inputs.fetches, inputs.not_requested)
+
+
+@task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
+def begin_run(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any]) -> None:
+    backend.begin_run(warehouse, lake_url, storage_options, run)
 
 
 @task(cache_policy=NO_CACHE)
@@ -255,6 +271,13 @@ def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any],
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float, loaded_parts: frozenset[int] = frozenset()
                    ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+    if backend.is_lakehouse(warehouse):  # the batches committed their rows: complete the run's row
+        con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
+        try:
+            added, checks = finish_run(con, run)
+            return added, query_counts(con), checks
+        finally:
+            con.close()
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     # a table at a time, in pieces: flat memory; WARC parts already loaded with their checkpoints are left out
     tables = lake.stream_run(fs, root, run["run_id"], skip=loaded_parts)
@@ -319,11 +342,13 @@ def ingest_news(
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
-    claim_run(lake_url, storage, run_id, warehouse)
-    if pending := load_pending(warehouse, lake_url, storage, lock_timeout_s):
-        logger.info("loaded %d pending runs first: %s", len(pending), ", ".join(pending))
+    lakehouse = warehouse if backend.is_lakehouse(warehouse) else ""  # DuckLake: each batch commits its rows
+    if not lakehouse:  # a DuckDB file: runs a busy warehouse left in the lake load first
+        claim_run(lake_url, storage, run_id, warehouse)
+        if pending := load_pending(warehouse, lake_url, storage, lock_timeout_s):
+            logger.info("loaded %d pending runs first: %s", len(pending), ", ".join(pending))
     models = to_models(nlp_models) if nlp_models else to_models(None, spacy_model)
-    loaded, known, validators = query_state(warehouse, lock_timeout_s)
+    loaded, known, validators = query_state(warehouse, lock_timeout_s, lake_url, storage)
     options = FetchOptions(**(fetch_options or {}))
     budget_until = time.time() + options.budget_s  # the fetch stage's budget, discovery included
     configs = [SourceConfig(**s) for s in sources or []]
@@ -338,15 +363,19 @@ def ingest_news(
     raw_rows: list[dict[str, Any]] = []
     if reextract:
         force, configs, warc_configs = True, [], []
-        raw_rows = query_raw(warehouse, lock_timeout_s)
+        raw_rows = query_raw(warehouse, lock_timeout_s, lake_url, storage)
+    if warc_configs and lakehouse:
+        raise PermanentError("WARC sources load into a DuckDB file warehouse (their per-file checkpoints commit "
+                             "with each batch there); use warehouse = \"<file>.duckdb\" for WARC runs")
     rejected: dict[str, list[str]] = {}
-    checkpoints, warc_uris = query_warc_state(warehouse, lock_timeout_s, reextract)
+    checkpoints, warc_uris = (query_warc_state(warehouse, lock_timeout_s, reextract)
+                              if (warc_configs or reextract) and not lakehouse else ({}, []))
     files: list[WarcFile] = []
     if warc_configs:
         files, warc_rejects = list_warc(warc_configs)
         early_rejects += warc_rejects
     if configs:
-        deferred, rejected = query_fetch_state(warehouse, lock_timeout_s)
+        deferred, rejected = query_fetch_state(warehouse, lock_timeout_s, lake_url, storage)
         items, early_fetches, found_rejects = discover_sources(configs, options, raw, run_id, budget_until)
         items = put_deferred_first(items, deferred, configs)
         early_rejects += found_rejects
@@ -386,11 +415,14 @@ def ingest_news(
             yield read_warc_records.submit(chunk, warc_options)
         yield from warc_batches()
 
+    if lakehouse:
+        begin_run(warehouse, lake_url, storage, {"run_id": run_id, "started_at": started_at,
+                                                 "flow_run_id": str(get_run_context().flow_run.id)})  # type: ignore[union-attr]
     total = len(paths) + len(items) + len(raw_rows) + len(warc_uris)  # WARC records stream: not counted ahead
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
-                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis())}
+                              Extraction(Inputs([], early_rejects, early_fetches)), Analysis(), lakehouse)}
     pending: dict[PrefectFuture[report.BatchSummary], int] = {}  # a batch's last task -> its part
     done = 0
     window = in_flight or default_in_flight(workers)
@@ -419,7 +451,7 @@ def ingest_news(
         extraction = extract_batch.submit(opaque(inputs), workers, spacy_model)
         analysis = analyse_batch.submit(opaque(extraction), models, opaque(known), workers, document_budget_s)
         pending[write_batch.submit(lake_url, storage, run_id, part, started_at, opaque(extraction),
-                                   opaque(analysis))] = part
+                                   opaque(analysis), lakehouse)] = part
         while len(pending) >= max(1, window):
             # The next batch starts when any batch ends, not the oldest: batches vary tenfold in
             # work, and waiting for the oldest left the pool without work while it finished.

@@ -9,7 +9,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, Field, ValidationError, model_validator
+from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from flows.fetch import FetchOptions
 from flows.languages import DEFAULT_MODEL, DEFAULT_NLP_MODELS, to_models
 from transforms.errors import PermanentError
@@ -39,7 +39,8 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="NEWSDESK_", toml_file=CONFIG_FILE, extra="ignore")
 
     seeds: Path | None = Path("seeds")
-    warehouse: Path = Path("warehouse/newsdesk.duckdb")
+    # a DuckDB file, or a DuckLake catalog: "ducklake:postgres:dbname=newsdesk host=..." (data under <lake>/ducklake/)
+    warehouse: Path | str = Path("warehouse/newsdesk.duckdb")
     lake: str = ""  # a folder or an fsspec URL (s3://bucket/prefix); empty: next to the warehouse (lake_next_to)
     raw: Path = Path("warehouse/raw")
     spacy_model: str = DEFAULT_MODEL
@@ -60,6 +61,14 @@ class Settings(BaseSettings):
         if "spacy_model" in self.model_fields_set or "en" not in self.nlp.models:
             models["en"] = self.spacy_model
         return models
+
+    @field_validator("warehouse", mode="before")
+    @classmethod
+    def _file_or_catalog(cls, value: Any) -> Any:
+        """A DuckLake catalog stays a string (`ducklake:...`); anything else is the DuckDB file's path."""
+        if isinstance(value, str) and not value.startswith("ducklake:"):
+            return Path(value)
+        return value
 
     @model_validator(mode="after")
     def _lake_next_to_warehouse(self) -> "Settings":
@@ -89,9 +98,14 @@ class Settings(BaseSettings):
         return (init_settings, env_settings, TomlConfigSettingsSource(settings_cls))
 
 
-def lake_next_to(warehouse: Path) -> str:
+def lake_next_to(warehouse: Path | str) -> str:
     """The default lake of a warehouse: `lake/` beside the default warehouse, `<name>.lake/` beside any other,
-    so that two warehouses never share (and sweep) one lake by default."""
+    so that two warehouses never share (and sweep) one lake by default. A DuckLake catalog's data go
+    under `warehouse/lake/ducklake/` unless `lake` says otherwise."""
+    if isinstance(warehouse, str):
+        if warehouse.startswith("ducklake:"):
+            return "warehouse/lake"
+        warehouse = Path(warehouse)
     if warehouse == Path("warehouse/newsdesk.duckdb"):
         return "warehouse/lake"
     return str(warehouse.parent / f"{warehouse.stem}.lake")

@@ -53,10 +53,12 @@ class Table:
     def column_names(self) -> list[str]:
         return [c.name for c in self.columns]
 
-    def ddl(self) -> str:
+    def ddl(self, keys: bool = True) -> str:
+        """CREATE TABLE; without `keys` for DuckLake, which has no PRIMARY KEY (the load merges on the key)."""
         cols = [f'"{c.name}" {_DUCK[c.type]}{" NOT NULL" if c.required else ""}' for c in self.columns]
         key = ", ".join(f'"{k}"' for k in self.key)
-        return f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols) + f",\n  PRIMARY KEY ({key})\n)"
+        return (f"CREATE TABLE IF NOT EXISTS {self.name} (\n  " + ",\n  ".join(cols)
+                + (f",\n  PRIMARY KEY ({key})" if keys else "") + "\n)")
 
 
 S, I, L, F, B = pa.string(), pa.int32(), pa.int64(), pa.float64(), pa.bool_()
@@ -270,9 +272,16 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     return con.execute(sql, params or []).fetchall()
 
 
+def is_lakehouse(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the connection's current database is a DuckLake catalog (no keys, views kept as they are)."""
+    found = run_sql(con, "SELECT type FROM duckdb_databases() WHERE database_name = current_database()")
+    return bool(found) and found[0][0] == "ducklake"
+
+
 def _create_tables(con: duckdb.DuckDBPyConnection) -> None:
+    keys = not is_lakehouse(con)
     for table in TABLES.values():
-        run_sql(con, table.ddl())
+        run_sql(con, table.ddl(keys))
 
 
 def _create_views(con: duckdb.DuckDBPyConnection) -> None:
@@ -309,10 +318,11 @@ def ensure_db_shape(con: duckdb.DuckDBPyConnection) -> int:
     Views are re-created on every call so that a newer newsdesk replaces them.
     Returns the schema version.
     """
+    lakehouse = is_lakehouse(con)
     run_sql(
         con,
         "CREATE TABLE IF NOT EXISTS schema_migrations ("
-        "version INTEGER PRIMARY KEY, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
+        f"version INTEGER {'NOT NULL' if lakehouse else 'PRIMARY KEY'}, name VARCHAR NOT NULL, applied_at TIMESTAMPTZ NOT NULL)"
     )
     applied = int(run_sql(con, "SELECT coalesce(max(version), 0) FROM schema_migrations")[0][0])
     for version, name, apply in MIGRATIONS:
@@ -326,5 +336,10 @@ def ensure_db_shape(con: duckdb.DuckDBPyConnection) -> int:
         except BaseException:
             run_sql(con, "ROLLBACK")
             raise
-    _create_views(con)
+    if lakehouse:
+        from warehouse.ducklake import ensure_views
+
+        ensure_views(con)  # only when changed: every CREATE is a snapshot that concurrent writers would see
+    else:
+        _create_views(con)
     return SCHEMA_VERSION
