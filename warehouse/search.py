@@ -43,7 +43,8 @@ def fts_path() -> Path:
 
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     """LOAD the fts extension from its package; never INSTALL, never auto-install from the network."""
-    run_sql(con, "SET autoinstall_known_extensions = false")
+    if run_sql(con, "SELECT current_setting('autoinstall_known_extensions')")[0][0]:
+        run_sql(con, "SET autoinstall_known_extensions = false")  # a locked (offline) configuration has it off already
     run_sql(con, f"LOAD '{fts_path()}'")
 
 

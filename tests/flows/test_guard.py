@@ -86,10 +86,10 @@ def test_a_failure_in_each_stage_rejects_only_its_document(monkeypatch: pytest.M
 def test_a_chunk_that_fails_as_a_whole_rejects_its_articles_and_the_others_load(monkeypatch: pytest.MonkeyPatch) -> None:
     analyse_articles = analyse.analyse_articles
 
-    def failing_chunk(articles: Any, *args: Any) -> Any:
+    def failing_chunk(articles: Any, *args: Any, **kwargs: Any) -> Any:
         if any("chunkfault" in a.text for a in articles):
             raise MemoryError("planted chunk fault")
-        return analyse_articles(articles, *args)
+        return analyse_articles(articles, *args, **kwargs)
 
     monkeypatch.setattr(analyse, "analyse_articles", failing_chunk)
     monkeypatch.setattr(analyse, "ANALYSE_CHUNK", 2)
