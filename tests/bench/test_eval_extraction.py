@@ -17,10 +17,11 @@ from tests.conftest import shared_data
 SCRAPINGHUB_BODY_F1 = 0.965
 TRAFILATURA_EVAL_BODY_F1 = 0.94
 TRAFILATURA_EVAL_METADATA = {"title": 0.85, "author": 0.75, "date": 0.93}
-FUNDUS_AHEAD_OF_TRAFILATURA = ("body", "title", "author")
-# fundus-multilingual dev (issue 21): overall and German; floors a little under the figures measured
-FUNDUS_FLOORS = {"all": {"body": 0.95, "title": 0.80, "author": 0.80, "date": 0.95},
-                 "de": {"body": 0.96, "title": 0.75, "author": 0.80, "date": 0.94}}
+FUNDUS_AHEAD_OF_TRAFILATURA = ("body", "title", "author", "date")
+# fundus-multilingual dev (issue 21), overall and German; floors a little under the figures measured
+# (0.960 / 0.820 / 0.834 / 0.964 overall, 0.963 / 0.776 / 0.876 / 0.963 German)
+FUNDUS_FLOORS = {"all": {"body": 0.955, "title": 0.80, "author": 0.80, "date": 0.95},
+                 "de": {"body": 0.96, "title": 0.75, "author": 0.85, "date": 0.95}}
 
 
 def test_shingle_metric_counts_every_page_the_same() -> None:
@@ -92,7 +93,7 @@ def fundus() -> dict[str, Any]:
 @pytest.mark.parametrize("group", sorted(FUNDUS_FLOORS))
 def test_fundus_multilingual(fundus: dict[str, Any], group: str) -> None:
     """Body, title, authors and date on pages in 24 languages, overall and for German, at their
-    floors and never below bare trafilatura in the same run (where the floor is met)."""
+    floors and never below bare trafilatura in the same run."""
     ours = fundus["systems"]["newsdesk"]["groups"][group]
     theirs = fundus["systems"]["trafilatura"]["groups"][group]
     scores = {"body": (ours["body"]["f1"], theirs["body"]["f1"])}
