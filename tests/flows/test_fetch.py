@@ -464,5 +464,6 @@ def test_a_redirect_hop_goes_ahead_of_the_urls_not_yet_started(web: HTTPServer, 
         web.expect_request(f"/p{n}").respond_with_data(OTHER_PAGE + str(n).encode(), content_type=HTML)
     batch = run(web, ["/moved", *[f"/p{n}" for n in range(4)]], tmp_path, per_host_concurrency=1, per_host_delay_s=0.1)
     paths = [r.path for r, _ in web.log]
-    assert paths.index("/good-new") == paths.index("/moved") + 1, paths
+    # next, or after the one URL the host may already have let go while the hop was on its way (not last)
+    assert paths.index("/good-new") <= paths.index("/moved") + 2, paths
     assert len(batch.documents) == 6 and not batch.rejects
