@@ -16,7 +16,7 @@ from transforms.quotes import extract_quotes
 @pytest.mark.slow
 @pytest.mark.parametrize("pattern", PATTERNS)
 def test_quote_time_grows_about_linearly(nlp, pattern: str) -> None:  # type: ignore[no-untyped-def]
-    (small, t_small, _), (large, t_large, quotes) = time_quotes(nlp, [16_000, 256_000], pattern)
+    (small, _, _, t_small), (large, _, quotes, t_large) = time_quotes(nlp, [16_000, 256_000], pattern)
     assert quotes > 0
     growth = (t_large / max(t_small, 1e-3)) / (large / small)
     assert growth < 3.0, f"{pattern}: time grew {t_large / t_small:.0f}-fold for {large / small:.0f}-fold text"
