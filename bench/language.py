@@ -154,20 +154,23 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=None, help="pages per folder for the cost figure")
     parser.add_argument("--rounds", type=int, default=1)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--cost-only", action="store_true", help="only the cost against extraction (quick)")
     args = parser.parse_args(argv)
     if not args.labelled.exists():
         print(f"error: {args.labelled} does not exist", file=sys.stderr)
         return 2
-    rows = compare_candidates(args.labelled, args.fundus)
+    rows = [] if args.cost_only else compare_candidates(args.labelled, args.fundus)
     pages = _pages(args.pages, args.fundus, args.limit)
     if pages:
         extract_html(Document(uri="warm-up", source="url", body=pages[0][1], media_type="text/html"))
+        detect_language("the identifier's model loads on its first call, which is not what is measured")
     cost = measure_cost(pages, args.rounds) if pages else {}
     if args.json:
         print(json.dumps({"candidates": rows, "cost": cost}, indent=1))
         return 0
-    columns = [c for c in rows[0] if c != "candidate"]
-    print("candidate    " + "  ".join(columns))
+    columns = [c for c in rows[0] if c != "candidate"] if rows else []
+    if rows:
+        print("candidate    " + "  ".join(columns))
     for row in rows:
         print(f"{row['candidate']:<12} " + "  ".join(f"{row[c]:>{len(c)}}" for c in columns))
     if cost:
