@@ -47,7 +47,12 @@ def query_latency(warehouse: Path, asked: list[str]) -> list[float]:
 
     con = connect(warehouse, read_only=True)
     try:
-        return [_timed(lambda q=q: query_search(con, q, limit=10))[0] for q in asked]
+        times = []
+        for q in asked:
+            start = time.perf_counter()
+            query_search(con, q, limit=10)
+            times.append(time.perf_counter() - start)
+        return times
     finally:
         con.close()
 
