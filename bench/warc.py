@@ -164,7 +164,7 @@ class Run:
     out: str = field(repr=False, default="")
 
 
-def newsdesk_warc(path: Path, work: Path, workers: int, env: dict[str, str]) -> Run:
+def newsdesk_warc(path: Path, work: Path, workers: int, env: dict[str, str], extra: tuple[str, ...] = ()) -> Run:
     """`newsdesk run --warc` in a subprocess; its flow run's own duration and the tree's peak memory."""
     from bench.pipeline import _tree_rss
 
@@ -173,7 +173,7 @@ def newsdesk_warc(path: Path, work: Path, workers: int, env: dict[str, str]) -> 
 
     warehouse = work / "w.duckdb"
     args = [sys.executable, "-m", "flows.cli", "run", "--no-seeds", "--warc", str(path), "--warehouse", str(warehouse),
-            "--lake", str(work / "lake"), "--workers", str(workers)]
+            "--lake", str(work / "lake"), "--workers", str(workers), *extra]
     start = time.perf_counter()
     process = psutil.Popen(args, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     peak = 0
@@ -196,7 +196,7 @@ def newsdesk_warc(path: Path, work: Path, workers: int, env: dict[str, str]) -> 
 def build(path: Path, count: int) -> Path:
     if not path.exists():
         partial = path.with_name(path.name + ".partial")
-        write_warc(partial, corpus_captures(count), gzip=True)
+        write_warc(partial, corpus_captures(count), gzip=path.name.endswith(".gz"))
         partial.rename(path)
     return path
 
@@ -205,7 +205,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--articles", type=int, default=1000)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--memory", help="two WARC sizes in MB (compressed), e.g. 100,400")
+    parser.add_argument("--memory", help="WARC sizes in MB (uncompressed .warc), e.g. 100,1000")
+    parser.add_argument("--memory-allow", default=r"story-\d{4}00\.html$",
+                        help="URL regex of the records processed in the memory runs (default: 1 in 100)")
     parser.add_argument("--skip-e2e", action="store_true")
     parser.add_argument("--work", type=Path, help="keep the WARCs and warehouses here")
     args = parser.parse_args(argv)
@@ -227,15 +229,16 @@ def main(argv: list[str] | None = None) -> int:
                   f"{run.wall_s:.1f} s, {run.articles} articles): {rate / bare:.3f} of bare", flush=True)
         if args.memory:
             sizes = [int(s) for s in args.memory.split(",")]
-            per_record = warc.stat().st_size / args.articles
+            sample = build(work / "corpus-100.warc", 100)
+            per_record = sample.stat().st_size / 100
             peaks = []
             for size in sizes:
                 count = int(size * 1e6 / per_record)
-                big = build(work / f"corpus-{count}.warc.gz", count)
-                run = newsdesk_warc(big, work / f"mem-{size}", args.workers, env)
+                big = build(work / f"corpus-{count}.warc", count)
+                run = newsdesk_warc(big, work / f"mem-{size}", args.workers, env, ("--warc-allow", args.memory_allow))
                 peaks.append(run.peak_rss)
-                print(f"peak memory, {big.stat().st_size / 1e6:.0f} MB WARC ({count} records): "
-                      f"{run.peak_rss / 1e6:.0f} MB (flow run {run.pipeline_s:.0f} s)", flush=True)
+                print(f"peak memory, {big.stat().st_size / 1e6:.0f} MB WARC ({count} records, {run.articles} "
+                      f"processed): {run.peak_rss / 1e6:.0f} MB (flow run {run.pipeline_s:.0f} s)", flush=True)
             print(f"peak memory ratio, largest / smallest: {peaks[-1] / peaks[0]:.3f}", flush=True)
     return 0
 
