@@ -230,7 +230,8 @@ def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[En
         return Analysis(rejects=reject_all(extraction.articles, "nlp", err))
 
 
-@task(cache_policy=NO_CACHE)
+# Retried on DuckLake's transient errors (the catalog unreachable): the merge on keys makes a retry safe.
+@task(cache_policy=NO_CACHE, retries=2, retry_delay_seconds=[5, 30], retry_condition_fn=_transient_only)
 def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, part: int, started_at: datetime,
                 extraction: Extraction, analysis: Analysis, warehouse: str = "") -> report.BatchSummary:
     """Write the batch's Parquet part of the run; on DuckLake, commit the batch's rows instead."""
