@@ -12,10 +12,12 @@ import multiprocessing
 import threading
 from collections.abc import Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from transforms.errors import PermanentError
+from flows.stopping import stopping
+from transforms.errors import NewsdeskError, PermanentError
 from transforms.documents import extract_documents
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 
@@ -117,7 +119,17 @@ _IN_PROCESS = threading.Lock()
 
 
 def _warm(model: str | None) -> None:
-    """Pool initializer: load the spaCy pipeline while the flow is still fetching."""
+    """Pool initializer: watch the parent, leave Ctrl-C to it, and load the spaCy pipeline while the flow fetches.
+
+    A worker exits by itself once the flow process is gone (killed outright, or stopped
+    while this worker was blocked sending a result), so none is ever orphaned.
+    """
+    import signal
+
+    from flows.stopping import watch_parent
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the whole process group: the flow handles it
+    watch_parent()
     if model:
         try:
             load_pipeline(model)
@@ -144,6 +156,34 @@ def get_pool(workers: int, model: str | None = None) -> Executor | None:
         return _POOLS[workers]
 
 
+class WorkerDied(NewsdeskError):
+    """An NLP worker process ended abruptly (killed, out of memory): the run fails, the next one gets a fresh pool."""
+
+
+def stop_pools() -> None:
+    """Kill the pool workers now and forget the pools (a stop, or a worker that died).
+
+    A task waiting on a killed pool gets BrokenProcessPool at once instead of the batch's end.
+    """
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_died(stage: str, count: int) -> WorkerDied | None:
+    """The error for a pool that broke, or None when the run is being stopped (its workers were killed on purpose)."""
+    stop_pools()
+    if stopping():
+        return None
+    return WorkerDied(f"an NLP worker process died during {stage} of a batch of {count} (killed, or out of "
+                      f"memory: try fewer --workers or a smaller --batch-size); the run stops here and the next "
+                      f"run starts fresh workers")
+
+
 def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -155,9 +195,15 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
             return extract_documents(documents)
     articles: list[Article] = []
     rejects: list[Reject] = []
-    for got, lost in pool.map(extract_documents, chunks(documents, EXTRACT_CHUNK)):
-        articles += got
-        rejects += lost
+    try:
+        for got, lost in pool.map(extract_documents, chunks(documents, EXTRACT_CHUNK)):
+            articles += got
+            rejects += lost
+    except BrokenProcessPool:
+        died = _worker_died("extraction", len(documents))
+        if died is None:
+            return [], []  # the run is stopping: this batch is dropped with it
+        raise died from None
     return articles, rejects
 
 
@@ -174,6 +220,12 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: s
             for chunk in parts:
                 result.extend(analyse_articles(chunk, model, known))
         return result
-    for part in pool.map(analyse_articles, parts, [model] * len(parts), [known] * len(parts)):
-        result.extend(part)
+    try:
+        for part in pool.map(analyse_articles, parts, [model] * len(parts), [known] * len(parts)):
+            result.extend(part)
+    except BrokenProcessPool:
+        died = _worker_died("entities and quotes", len(articles))
+        if died is None:
+            return Analysis()  # the run is stopping: this batch is dropped with it
+        raise died from None
     return result

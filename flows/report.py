@@ -8,6 +8,7 @@ Artifacts use stable keys so the Prefect UI shows their history run after run:
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -87,6 +88,54 @@ def merge(summaries: Sequence[BatchSummary]) -> BatchSummary:
     return total
 
 
+def _reasons(rejects: Sequence[Reject]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in Counter(r.reason for r in rejects).most_common())
+
+
+def batch_line(part: int, batches: int, batch: BatchSummary) -> str:
+    """One readable log line per batch: `batch 3/16: 64 fetched, 2 rejected (timeout 1, ...), 61 articles, ...`."""
+    counts = batch.counts
+    got = f"{counts['fetches']:,} fetched" if counts.get("fetches") else f"{counts.get('documents', 0):,} read"
+    parts = [got]
+    if counts.get("unchanged"):
+        parts.append(f"{counts['unchanged']:,} unchanged")
+    rejected = f"{counts.get('rejected', 0):,} rejected"
+    if batch.rejects:
+        rejected += f" ({_reasons(batch.rejects)})"
+    parts += [rejected, f"{counts.get('articles', 0):,} articles", f"{counts.get('mentions', 0):,} mentions",
+              f"{counts.get('quotes', 0):,} quotes"]
+    return f"batch {part}/{batches}: " + ", ".join(parts) if part else "discovery: " + rejected
+
+
+def run_line(run_id: str, merged: BatchSummary) -> str:
+    """The run's totals before the load, in words (never a Counter repr)."""
+    c = merged.counts
+    line = (f"run {run_id}: {c.get('documents', 0):,} new or changed documents, {c.get('unchanged', 0):,} unchanged, "
+            f"{c.get('articles', 0):,} articles, {c.get('mentions', 0):,} mentions, {c.get('quotes', 0):,} quotes, "
+            f"{c.get('rejected', 0):,} rejected")
+    return line + (f" ({_reasons(merged.rejects)})" if merged.rejects else "")
+
+
+def check_lines(checks: dict[str, int]) -> list[str]:
+    """A warning per failed data check (offending rows > 0)."""
+    return [f"data check {name} failed: {n:,} offending rows (see warehouse/load.py for its SQL)"
+            for name, n in checks.items() if n]
+
+
+class _RoutineTaskStates(logging.Filter):
+    """Drops the tasks' "Finished in state Completed()" lines (four per batch): the batch line says it better."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not str(record.msg).startswith("Finished in state Completed")
+
+
+def quiet_routine_task_lines() -> None:
+    """Keep the run's log to its stage and batch lines (and every warning), installed once per process."""
+    task_logger = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _RoutineTaskStates) for f in task_logger.filters):
+        task_logger.addFilter(_RoutineTaskStates())
+
+
 def run_row(run_id: str, started_at: datetime, merged: BatchSummary, model: str,
             settings: dict[str, Any]) -> dict[str, Any]:
     return {
@@ -155,11 +204,19 @@ def to_markdown(result: dict[str, Any]) -> str:
     return "\n".join(lines)
 
 
-def publish(result: dict[str, Any]) -> None:
-    """Table and markdown artifacts for the Prefect UI."""
+def key_numbers(result: dict[str, Any]) -> str:
+    """Articles added, rejects, checks failed: what the artifact history page shows for each run."""
+    failed = sum(1 for n in result["checks"].values() if n)
+    return (f"+{result['added'].get('articles', 0):,} articles, {result['counts'].get('rejected', 0):,} rejected, "
+            f"{failed} checks failed")
+
+
+def publish(result: dict[str, Any], state: Any = None) -> None:
+    """Table and markdown artifacts for the Prefect UI (`state`: the run's final state, named in the descriptions)."""
+    what = f"run {result['run_id']}" + (f" ({state.name})" if state is not None else "") + f": {key_numbers(result)}"
     rows = [{"stage": stage, "count": n} for stage, n in result["counts"].items()]
     rows += [{"stage": f"added:{table}", "count": n} for table, n in result["added"].items()]
     rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result["rejects_by_reason"].items()]
     rows += [{"stage": f"check:{name}", "count": n} for name, n in result["checks"].items()]
-    create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, run {result['run_id']}")
-    create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=f"run {result['run_id']}")
+    create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, {what}")
+    create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=what)

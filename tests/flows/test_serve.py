@@ -7,6 +7,7 @@ through Prefect's client. It does not use the session `prefect_harness`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -23,6 +24,7 @@ import httpx
 import pytest
 
 from flows.report import PROGRESS_KEY, REPORT_KEY, SUMMARY_KEY
+from flows import stopping
 from flows.cli import flow_parameters
 from flows.serve import build_deployments, check_schedules, to_parameters
 from flows.settings import ScheduleConfig, Settings
@@ -255,3 +257,123 @@ def test_relative_paths_become_absolute_and_no_seeds_stays_empty(tmp_path: Path,
     params = to_parameters(settings, ScheduleConfig(), {"seeds", "warehouse", "lake_url", "raw"})
     assert params == {"seeds": "", "warehouse": str(tmp_path / "w.duckdb"), "lake_url": str(tmp_path / "lake"),
                       "raw": str(tmp_path / "raw")}
+
+
+EVERY_MINUTE = "minutely"
+GONE = "retired"
+STOP_WITHIN_S = 10.0
+
+
+def _seeds_for_seconds(root: Path, copies: int = 8) -> Path:
+    """A seeds folder large enough for a run of many batches (copies of the real seeds)."""
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for i in range(copies):
+        for path in SEEDS.iterdir():
+            if path.name != "README.md":
+                shutil.copy(path, seeds / f"{i}_{path.name}")
+    return seeds
+
+
+def _write_config(root: Path, schedules: list[tuple[str, str]]) -> None:
+    text = 'seeds = "seeds"\nwarehouse = "w.duckdb"\nlake = "lake"\nworkers = 2\nbatch_size = 4\n'
+    for name, cron in schedules:
+        text += f'\n[[schedules]]\nname = "{name}"\ncron = "{cron}"\ntimezone = "UTC"\n'
+    (root / "newsdesk.toml").write_text(text, encoding="utf-8")
+
+
+def _serve(env: dict[str, str], root: Path, log: Path) -> subprocess.Popen[bytes]:
+    serve_env = {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(REPO)}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "flows.cli", "serve"], cwd=root, env=serve_env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def _runs(client: Any, deployment_id: Any) -> list[Any]:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return list(client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))))
+
+
+def _batch_logs(client: Any, flow_run_id: Any) -> list[str]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return [log.message for log in logs if log.level == 20 and log.message.startswith("batch ")]
+
+
+def _stop_mid_run(client: Any, proc: subprocess.Popen[bytes], log: Path, deployment_id: Any, sig: int) -> Any:
+    """Wait for a scheduled run to be mid-way (a batch logged), send `sig` to serve, check the stop; return the run."""
+    def running() -> Any:
+        for run in _runs(client, deployment_id):
+            if run.state is not None and run.state.is_running() and _batch_logs(client, run.id):
+                return run
+        return None
+
+    run = _wait_for("a scheduled run mid-way", running, 240, proc, log, every_s=1)
+    # the must-show log rows: INFO lines on the server with the per-batch counts
+    assert any(re.fullmatch(r"batch \d+/10: 4 read, 0 rejected, 4 articles, [\d,]+ mentions, [\d,]+ quotes", line)
+               for line in _batch_logs(client, run.id)), _batch_logs(client, run.id)
+    assert run.name == f"ingest-seeds-{run.expected_start_time:%Y%m%d-%H%M}", (run.name, run.expected_start_time)
+    tree = stopping.descendants(proc.pid)
+    assert len(tree) >= 4, tree  # lifeline, flow-run process, two pool workers (and their resource tracker)
+    began = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=STOP_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve still running {STOP_WITHIN_S:.0f} s after {sig!r}:\n{log.read_text(errors='replace')[-3000:]}")
+    took = time.monotonic() - began
+    output = log.read_text(errors="replace")
+    assert proc.returncode == 0, output[-3000:]
+    deadline = time.monotonic() + 5
+    while any(stopping.alive(pid) for pid in tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in tree if stopping.alive(pid)], f"left behind after {took:.1f} s: {tree}"
+    stopped = client.read_flow_run(run.id)
+    assert stopped.state is not None and stopped.state.is_cancelled(), stopped.state
+    assert f"stopped by {signal.Signals(sig).name}" in (stopped.state.message or ""), stopped.state
+    return run
+
+
+@pytest.mark.slow
+def test_serve_stops_cleanly_on_sigterm_and_sigint_mid_run(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """SIGTERM, then SIGINT, mid-run: serve exits within 10 s, the run ends Cancelled with the reason, no process of
+    the tree is left, and the next scheduled run (after a restart) is not blocked by the concurrency limit."""
+    url = prefect_server["PREFECT_API_URL"]
+    _seeds_for_seconds(tmp_path)
+    _write_config(tmp_path, [(EVERY_MINUTE, "* * * * *"), (GONE, "0 0 1 1 *")])
+    log = tmp_path / "serve.log"
+    proc = _serve(prefect_server, tmp_path, log)
+    try:
+        with _client(url) as client:
+            def registered() -> Any:
+                try:
+                    return client.read_deployment_by_name(f"ingest-news/{EVERY_MINUTE}")
+                except Exception:  # noqa: BLE001 - not registered yet
+                    return None
+
+            deployment = _wait_for("deployment registered", registered, REGISTER_S, proc, log, every_s=2)
+            first = _stop_mid_run(client, proc, log, deployment.id, signal.SIGTERM)
+
+            _write_config(tmp_path, [(EVERY_MINUTE, "* * * * *")])  # the retired schedule leaves newsdesk.toml
+            proc = _serve(prefect_server, tmp_path, log)
+            second = _stop_mid_run(client, proc, log, deployment.id, signal.SIGINT)
+            assert second.id != first.id and second.name != first.name
+            assert client.read_deployment_by_name(f"ingest-news/{GONE}").paused
+            assert f"paused ingest-news/{GONE}" in log.read_text(errors="replace")
+
+            proc = _serve(prefect_server, tmp_path, log)
+
+            def third_started() -> Any:
+                later = [r for r in _runs(client, deployment.id)
+                         if r.expected_start_time > second.expected_start_time and r.state is not None
+                         and (r.state.is_running() or r.state.is_final())]
+                return later[0] if later else None
+
+            third = _wait_for("the next scheduled run", third_started, 150, proc, log, every_s=2)
+            assert third.state is not None and not third.state.is_cancelled(), third.state  # no leftover slot
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=STOP_WITHIN_S)
+    finally:
+        _stop(proc)
