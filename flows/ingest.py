@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import atexit
 import secrets
+import time
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -39,6 +40,7 @@ from transforms.errors import TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import lake
 from warehouse.raw import read_raw_documents
+from warehouse.history import query_recent_runs
 from warehouse.state import query_raw_inputs
 from warehouse.load import (
     connect,
@@ -168,14 +170,14 @@ def write_batch(lake_url: str, storage_options: dict[str, Any], run_id: str, par
 
 @task(cache_policy=NO_CACHE, retries=3, retry_delay_seconds=[2, 5, 15], retry_condition_fn=_transient_only)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
-                   lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+                   lock_timeout_s: float) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[dict[str, Any]]]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     tables = lake.stream_run(fs, root, run["run_id"])  # a table at a time, in pieces: flat memory
     con = connect(Path(warehouse), lock_timeout_s)
     try:
         added, checks = load_run(con, run, tables)
         lake.remove_runs(fs, root, query_run_ids(con))
-        return added, query_counts(con), checks
+        return added, query_counts(con), checks, query_recent_runs(con, 10)
     finally:
         con.close()
 
@@ -286,6 +288,7 @@ def ingest(
     logger = get_run_logger()
     stopping.at_stage("reading the warehouse state and the sources (nothing loaded: the warehouse is as before)")
     started_at = datetime.now(timezone.utc)
+    clock = time.monotonic()
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
     loaded, known, validators = query_state(warehouse, lock_timeout_s)
@@ -321,6 +324,8 @@ def ingest(
 
     total = len(paths) + len(items) + len(raw_rows)
     n_batches = sum(len(chunks(group, batch_size)) for group in (paths, items, raw_rows))
+    timings = {"warehouse state and discovery": time.monotonic() - clock}
+    clock = time.monotonic()
     stopping.at_stage("working on the batches (nothing loaded: the warehouse is as before)")
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
@@ -364,10 +369,13 @@ def ingest(
                           "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
     stopping.at_stage("loading the warehouse (one transaction: all of the run or none of it)")
-    added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
+    timings["batches"] = time.monotonic() - clock
+    clock = time.monotonic()
+    added, totals, checks, trend = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s)
+    timings["load"] = time.monotonic() - clock
     stopping.at_stage("publishing the report (the run is loaded)")
     progress.update(total)
     logger.info("loaded: %s", ", ".join(f"+{n:,} {table}" for table, n in added.items()))
     for line in report.check_lines(checks):
         logger.warning("%s", line)
-    return report.summary(run_id, merged, added, totals, checks)
+    return report.summary(run_id, merged, added, totals, checks, timings, trend)

@@ -27,6 +27,7 @@ newsdesk.toml are paused, saying so.
 from __future__ import annotations
 
 import asyncio
+import os
 import signal
 import sys
 import threading
@@ -148,11 +149,18 @@ def _stopping_runner(announce: Callable[[str], None]) -> Any:
         def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
             signum = args[0] if args and isinstance(args[0], int) else signal.SIGTERM
             self.reason = stopping.signal_name(signum)
-            if not stopping.begin_stop(self.reason):
-                stopping.force_exit(self.reason)
+            if not stopping.begin_stop(self.reason, on_overrun=self.force):
+                self.force(self.reason)
             announce(f"newsdesk: {self.reason}: cancelling the run in progress and stopping "
                      f"(again to force)")
             super().handle_sigterm(*args, **kwargs)
+
+        def force(self, reason: str) -> None:
+            """A second signal, or a stop over its deadline: kill the runs' processes, record them Cancelled, exit."""
+            runs = list(self._process_manager.flow_run_ids())
+            stopping.kill_all([pid for pid in stopping.descendants(os.getpid())])
+            cancel_runs_now(runs, f"stopped by {reason}: `newsdesk serve` was stopped during the run (forced)")
+            stopping.force_exit(reason)
 
         async def cancel_all(self) -> None:
             await self._cancellation_manager.cancel_all(
@@ -192,6 +200,21 @@ def serve_deployments(settings: Settings, announce: Callable[[str], None] = _to_
              f"schedules remain active")
     if stopping.stopping():
         stopping.leave(0)  # the run is Cancelled and the runner done: no waiting on exit handlers
+
+
+def cancel_runs_now(flow_run_ids: list[Any], message: str) -> None:
+    """Record runs Cancelled whatever their state (their processes are gone), freeing their concurrency slots."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    try:
+        with get_client(sync_client=True) as client:
+            for flow_run_id in flow_run_ids:
+                current = client.read_flow_run(flow_run_id)
+                if current.state is None or not current.state.is_final():
+                    client.set_flow_run_state(flow_run_id, Cancelled(message=message), force=True)
+    except Exception as err:  # noqa: BLE001 - the exit goes on; the server marks the runs crashed later
+        _to_stderr(f"newsdesk: could not record the runs as Cancelled: {err}")
 
 
 def pause_removed_deployments(names: list[str]) -> list[str]:

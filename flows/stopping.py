@@ -31,12 +31,13 @@ log = logging.getLogger(__name__)
 
 # A stop ends within this many seconds of the first signal (the command exits by then); a served
 # flow-run process, which `newsdesk serve` waits for, sooner.
-EXIT_WITHIN_S = 8.0
+EXIT_WITHIN_S = 7.0
 CHILD_EXIT_WITHIN_S = 4.0
 WATCH_EVERY_S = 0.5
 _STOPPING = threading.Event()
 _REASON: list[str] = []
 _STAGE: list[str] = []
+_FORCE: list[Callable[[str], None]] = []  # what a second signal, or the deadline, does
 _LIFELINE: list[subprocess.Popen[bytes]] = []
 _LIFELINE_FDS: list[int] = []  # the pipe's write end, open for the life of this process
 LIFELINE_EVERY_S = 1.0
@@ -160,7 +161,7 @@ def force_exit(reason: str) -> None:
 
 def _on_signal(signum: int, frame: FrameType | None) -> None:
     if _STOPPING.is_set():
-        force_exit(signal_name(signum))
+        (_FORCE[0] if _FORCE else force_exit)(signal_name(signum))
     raise Stopped(signum)
 
 
@@ -181,13 +182,14 @@ def leave_sigint_to_supervisor() -> None:
 def begin_stop(reason: str, on_overrun: Callable[[str], None] = force_exit, within_s: float = EXIT_WITHIN_S) -> bool:
     """Mark the process as stopping; the first call arms the deadline and returns True.
 
-    After this, any further SIGINT or SIGTERM forces the exit, and so does the deadline
-    `EXIT_WITHIN_S` (threads still parsing a batch cannot be interrupted in Python).
+    After this, any further SIGINT or SIGTERM forces the exit (`on_overrun`), and so does
+    the deadline `within_s` (threads still parsing a batch cannot be interrupted in Python).
     """
     if _STOPPING.is_set():
         return False
     _STOPPING.set()
     _REASON.append(reason)
+    _FORCE.append(on_overrun)
     if threading.current_thread() is threading.main_thread():
         for sig in (signal.SIGINT, signal.SIGTERM):
             signal.signal(sig, _on_signal)
