@@ -16,7 +16,7 @@ from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
-from flows.stopping import stopping
+from flows.stopping import stopping, watch_parent
 from transforms.errors import NewsdeskError, PermanentError
 from transforms.documents import extract_documents
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
@@ -125,8 +125,6 @@ def _warm(model: str | None) -> None:
     while this worker was blocked sending a result), so none is ever orphaned.
     """
     import signal
-
-    from flows.stopping import watch_parent
 
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the whole process group: the flow handles it
     watch_parent()

@@ -24,7 +24,7 @@ from prefect.context import FlowRunContext, get_run_context
 from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import opaque as prefect_opaque
-from prefect.states import State
+from prefect.client.schemas.objects import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report

@@ -17,7 +17,7 @@ from transforms.errors import NewsdeskError
 from transforms.models import Reject
 
 if TYPE_CHECKING:  # prefect is imported when a run ends, after the CLI has set its environment
-    from prefect.states import State
+    from prefect.client.schemas.objects import State
 
 COMPLETED_WITH_REJECTS = "Completed with rejects"
 # Rejects that say the run's configuration is wrong, not that an input is bad.

@@ -26,6 +26,7 @@ import threading
 import time
 from collections.abc import Callable
 from types import FrameType
+from typing import NoReturn
 
 log = logging.getLogger(__name__)
 
@@ -131,7 +132,7 @@ def _flush_logs(timeout_s: float = 1.0) -> None:
         pass
 
 
-def leave(code: int) -> None:
+def leave(code: int) -> NoReturn:
     """End a stopped command now: send the buffered logs, end every child, exit with `code`.
 
     Skips the interpreter's exit handlers, which wait for threads still parsing a batch
@@ -144,7 +145,7 @@ def leave(code: int) -> None:
     os._exit(code)
 
 
-def force_exit(reason: str) -> None:
+def force_exit(reason: str) -> NoReturn:
     """Kill every descendant and leave now (the second signal, or a stop that overran)."""
     _flush_logs()
 
