@@ -314,7 +314,7 @@ def _stop_mid_run(client: Any, proc: subprocess.Popen[bytes], log: Path, deploym
                 return run
         return None
 
-    run = _wait_for("a scheduled run mid-way", running, 240, proc, log, every_s=1)
+    run = _wait_for("a scheduled run mid-way", running, RUN_S, proc, log, every_s=1)
     # the must-show log rows: INFO lines on the server with the per-batch counts
     assert any(re.fullmatch(r"batch \d+/10: 4 read, 0 rejected, 4 articles, [\d,]+ mentions, [\d,]+ quotes", line)
                for line in _batch_logs(client, run.id)), _batch_logs(client, run.id)
@@ -339,6 +339,8 @@ def _stop_mid_run(client: Any, proc: subprocess.Popen[bytes], log: Path, deploym
     stopped = client.read_flow_run(run.id)
     assert stopped.state is not None and stopped.state.is_cancelled(), stopped.state
     assert f"stopped by {signal.Signals(sig).name}" in (stopped.state.message or ""), stopped.state
+    limit = client.read_deployment(deployment_id).global_concurrency_limit
+    assert limit is not None and limit.active_slots == 0, limit  # the slot is free at once, not after its lease
     return run
 
 
@@ -379,7 +381,7 @@ def test_serve_stops_cleanly_on_sigterm_and_sigint_mid_run(prefect_server: dict[
                          and (r.state.is_running() or r.state.is_completed())]
                 return later[0] if later else None
 
-            third = _wait_for("the next scheduled run", third_started, 150, proc, log, every_s=2)
+            third = _wait_for("the next scheduled run", third_started, RUN_S, proc, log, every_s=2)
             assert third.state is not None and not third.state.is_cancelled(), third.state
             proc.send_signal(signal.SIGTERM)
             proc.wait(timeout=STOP_WITHIN_S)
