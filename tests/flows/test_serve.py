@@ -33,7 +33,7 @@ from transforms.errors import PermanentError
 
 SCHEDULE = {"name": "nightly-paris", "cron": "30 2 * * *", "timezone": "Europe/Paris"}
 DEPLOYMENT = f"ingest-news/{SCHEDULE['name']}"
-SERVER_START_S = 240.0
+SERVER_START_S = 420.0
 REGISTER_S = 180.0
 RUN_S = 360.0
 T = TypeVar("T")
