@@ -6,7 +6,9 @@ time, so every run does the same pipeline work) in three set-ups:
           migrates its SQLite database, then starts;
   warm    the same home again: the database exists, the ephemeral server still starts;
   server  PREFECT_API_URL set to a `prefect server start` this script launched first
-          (its own start-up is shown on a separate line; users pay it once).
+          (its own start-up is shown on a separate line; users pay it once);
+  server, no API URL  the same server, PREFECT_API_URL unset: `newsdesk run` finds it
+          with its health check of the configured local address (here its port).
 Each wall time is split with the flow run's own record (read from the Prefect
 database in SQLite after the run):
   start-up  process launch -> flow run Running (the flow body starts right after);
@@ -54,11 +56,17 @@ class Timing:
     note: str = ""
 
 
-def _env(home: Path, api_url: str | None = None) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PREFECT_")}
+def _env(home: Path, api_url: str | None = None, detect_port: int | None = None) -> dict[str, str]:
+    """The environment of one set-up: the in-process API unless `api_url` is given or `detect_port` (a server
+    on that port of 127.0.0.1, found by `newsdesk run`'s auto-detection without PREFECT_API_URL)."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("PREFECT_", "NEWSDESK_PREFECT_SERVER"))}
     env.update({"PREFECT_HOME": str(home), "PREFECT_SERVER_ANALYTICS_ENABLED": "false", "DO_NOT_TRACK": "1"})
     if api_url:
         env["PREFECT_API_URL"] = api_url
+    if detect_port:
+        env["PREFECT_SERVER_API_PORT"] = str(detect_port)
+    else:  # never a server someone runs on the documented address: the in-process set-ups stay in-process
+        env["NEWSDESK_PREFECT_SERVER"] = "in-process"
     return env
 
 
@@ -113,14 +121,15 @@ def time_ephemeral_server(home: Path) -> Timing:
                   note="warm home: SubprocessASGIServer().start() until /api/health answers")
 
 
-def time_run(name: str, seeds: Path, work: Path, home: Path, db: Path, api_url: str | None = None) -> Timing:
+def time_run(name: str, seeds: Path, work: Path, home: Path, db: Path, api_url: str | None = None,
+             detect_port: int | None = None) -> Timing:
     out = work / name
     out.mkdir()
     warehouse = out / "w.duckdb"
     cmd = [str(BIN / "newsdesk"), "run", "--seeds", str(seeds), "--warehouse", str(warehouse),
            "--lake", str(out / "lake"), "--workers", "1"]
     began = time.time()
-    done = subprocess.run(cmd, cwd=REPO, env=_env(home, api_url), capture_output=True, text=True,
+    done = subprocess.run(cmd, cwd=REPO, env=_env(home, api_url, detect_port), capture_output=True, text=True,
                           timeout=RUN_TIMEOUT_S)
     ended = time.time()
     if done.returncode not in (0, 1):
@@ -196,6 +205,11 @@ def main(argv: list[str] | None = None) -> int:
         server, url, started = start_server(server_home)
         timings.append(started)
         timings.append(time_run("running server", seeds, work, client_home, server_home / "prefect.db", url))
+        port = int(url.rsplit(":", 1)[1].split("/", 1)[0])
+        detected = time_run("server, no API URL", seeds, work, client_home, server_home / "prefect.db",
+                            detect_port=port)
+        detected.note = "server running, no PREFECT_API_URL: found by the health check"
+        timings.append(detected)
         print(render(timings, n_seeds))
     finally:
         if server is not None:

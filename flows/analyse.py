@@ -12,11 +12,13 @@ import multiprocessing
 import threading
 from collections.abc import Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any
 
 from flows.guard import DEFAULT_BUDGET_S, Budget, guarded, reject_all
-from transforms.errors import PermanentError
+from flows.stopping import stopping, watch_parent
+from transforms.errors import NewsdeskError, PermanentError
 from transforms.documents import extract_documents
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 
@@ -156,7 +158,15 @@ _IN_PROCESS = threading.Lock()
 
 
 def _warm(model: str | None) -> None:
-    """Pool initializer: load the spaCy pipeline while the flow is still fetching."""
+    """Pool initializer: watch the parent, leave Ctrl-C to it, and load the spaCy pipeline while the flow fetches.
+
+    A worker exits by itself once the flow process is gone (killed outright, or stopped
+    while this worker was blocked sending a result), so none is ever orphaned.
+    """
+    import signal
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # a Ctrl-C reaches the whole process group: the flow handles it
+    watch_parent()
     if model:
         try:
             load_pipeline(model)
@@ -183,6 +193,34 @@ def get_pool(workers: int, model: str | None = None) -> Executor | None:
         return _POOLS[workers]
 
 
+class WorkerDied(NewsdeskError):
+    """An NLP worker process ended abruptly (killed, out of memory): the run fails, the next one gets a fresh pool."""
+
+
+def stop_pools() -> None:
+    """Kill the pool workers now and forget the pools (a stop, or a worker that died).
+
+    A task waiting on a killed pool gets BrokenProcessPool at once instead of the batch's end.
+    """
+    with _POOLS_LOCK:
+        pools = list(_POOLS.values())
+        _POOLS.clear()
+    for pool in pools:
+        for process in list((getattr(pool, "_processes", None) or {}).values()):
+            process.kill()
+        pool.shutdown(wait=False, cancel_futures=True)
+
+
+def _worker_died(stage: str, count: int) -> WorkerDied | None:
+    """The error for a pool that broke, or None when the run is being stopped (its workers were killed on purpose)."""
+    stop_pools()
+    if stopping():
+        return None
+    return WorkerDied(f"an NLP worker process died during {stage} of a batch of {count} (killed, or out of "
+                      f"memory: try fewer --workers or a smaller --batch-size); the run stops here and the next "
+                      f"run starts fresh workers")
+
+
 def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -198,7 +236,12 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
     for future, part in zip([pool.submit(extract_documents, part) for part in parts], parts):
         try:
             got, lost = future.result()
-        except Exception as err:  # noqa: BLE001 - a chunk that fails as a whole (its worker died): the others go on
+        except BrokenProcessPool:  # a worker died: the run fails (or is stopping), the next one gets a fresh pool
+            died = _worker_died("extraction", len(documents))
+            if died is None:
+                return [], []  # the run is stopping: this batch is dropped with it
+            raise died from None
+        except Exception as err:  # noqa: BLE001 - a chunk that fails as a whole: the others go on
             log.exception("extraction failed on a chunk of %d documents", len(part))
             got, lost = [], reject_all(part, "extract", err)
         articles += got
@@ -227,7 +270,13 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: M
         return result
     futures = [pool.submit(analyse_by_language, chunk, model, known, budget_s) for chunk in parts]
     for future, chunk in zip(futures, parts):
-        result.extend(_chunk_or_rejects(future.result, chunk))
+        try:
+            result.extend(_chunk_or_rejects(future.result, chunk))
+        except BrokenProcessPool:  # a worker died: the run fails (or is stopping), the next one gets a fresh pool
+            died = _worker_died("entities and quotes", len(articles))
+            if died is None:
+                return Analysis()  # the run is stopping: this batch is dropped with it
+            raise died from None
     return result
 
 
@@ -235,8 +284,8 @@ def _chunk_or_rejects(work: Any, chunk: list[Article]) -> Analysis:
     try:
         analysis: Analysis = work()
         return analysis
-    except PermanentError:
-        raise  # a configuration error (the model is not installed): the run stops with its one-line message
+    except (PermanentError, BrokenProcessPool):
+        raise  # a configuration error (the model is not installed), a dead worker: the run stops, saying why
     except Exception as err:  # noqa: BLE001 - the other chunks go on
         log.exception("analysis failed on a chunk of %d articles", len(chunk))
         return Analysis(rejects=reject_all(chunk, "nlp", err))

@@ -17,7 +17,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from flows import stopping
+from flows.prefect_api import choose_api, run_link
 from flows.settings import ConfigError, Settings, configure_prefect_environment, load_settings
+from flows.states import EXIT_FAILED, RunFailed, RunStopped, exit_status, run_result
 from transforms.errors import NewsdeskError, PermanentError
 
 EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
@@ -110,7 +113,7 @@ def _parser() -> argparse.ArgumentParser:
     sql = sub.add_parser("sql", help="query the warehouse and print a table",
                          description="Run SQL against the warehouse (read-only) and print the result.",
                          epilog='example: newsdesk sql "SELECT * FROM most_quoted_speakers LIMIT 5"\n'
-                                "         newsdesk sql --file most_quoted_speakers")
+                                "         newsdesk sql --file who_is_quoted")
     sql.add_argument("query", nargs="?", help="the SQL to run")
     sql.add_argument("--file", help="a .sql file, or the name of one in warehouse/queries/")
     sql.add_argument("--warehouse", help="DuckDB file or ducklake:... catalog")
@@ -149,6 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     ev.add_argument("--json", action="store_true", help="print JSON instead of a table")
     ev.add_argument("--limit", type=int, help="score only the first N documents")
     ev.add_argument("--model", dest="spacy_model", help="spaCy pipeline name")
+    for command in sub.choices.values():  # the examples are shown as written, never re-wrapped mid-command
+        command.formatter_class = argparse.RawDescriptionHelpFormatter
     return parser
 
 
@@ -233,6 +238,7 @@ def flow_parameters(settings: Settings, force: bool = False) -> dict[str, Any]:
         "fetch_options": dataclasses.asdict(settings.fetch),
         "storage_options": settings.storage_options(),
         "warc_storage_options": settings.warc_storage_options(),
+        "max_reject_rate": settings.max_reject_rate,
     }
 
 
@@ -253,6 +259,9 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
 
     check_run_settings(settings)  # every bad setting named before any work (exit 2)
     configure_prefect_environment()
+    stopping.install_handlers()
+    stopping.start_lifeline()
+    api_url, api_said = choose_api(settings)  # before Prefect is imported
     from flows.ingest import ingest_news
     from warehouse.backend import connect, describe
     from warehouse.load import query_table
@@ -260,7 +269,7 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
     params = flow_parameters(settings, force)
     params["reextract"] = reextract
     where = ", ".join(filter(None, [params["seeds"], *[s["name"] for s in params["sources"]]]))
-    where_runs = f"Dask at {settings.dask_address}" if settings.dask_address else "Prefect, in-process"
+    where_runs = (f"Dask at {settings.dask_address}, " if settings.dask_address else "") + api_said
     _err(f"newsdesk: ingesting {where or 'nothing'} into {describe(settings.warehouse)} ({where_runs})")
     flow = ingest_news
     if settings.dask_address:
@@ -271,14 +280,10 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
         params["workers"] = 1
         params["in_flight"] = 2 * dask_threads(settings.dask_address)
         flow = ingest_news.with_options(task_runner=DaskTaskRunner(address=settings.dask_address))
-    try:
-        result = flow(**params)
-    except (NewsdeskError, KeyboardInterrupt):
-        raise
-    except Exception as err:  # noqa: BLE001 - the log above has the details; the user gets one line
-        _err(f"newsdesk: the run failed ({type(err).__name__}: {escape_controls(str(err).strip().splitlines()[0] if str(err).strip() else '')}); "
-             f"nothing or not everything was loaded: fix the cause and run again (inputs already loaded are skipped)")
-        return EXIT_FAILED
+    state = flow(**params, return_state=True)
+    if api_url and state.state_details.flow_run_id:
+        _err(f"newsdesk: run in the Prefect UI: {run_link(api_url, str(state.state_details.flow_run_id))}")
+    result = run_result(state)  # raises on a wrong configuration (exit 2), a stop or a failure (exit 3)
     counts = result["counts"]
     print(f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
           f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged: "
@@ -300,7 +305,9 @@ def cmd_run(settings: Settings, force: bool, reextract: bool = False) -> int:
             _print_table(names, rows[:5])
     finally:
         con.close()
-    return EXIT_REJECTS if result["rejects"] else EXIT_OK
+    if state.is_failed():
+        _err(f"newsdesk: run failed: {state.message}")
+    return exit_status(state)
 
 
 def cmd_load_pending(settings: Settings) -> int:
@@ -340,7 +347,8 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str, a
     if not is_lakehouse(settings.warehouse) and not Path(settings.warehouse).exists():
         raise ConfigError(f"no warehouse at {settings.warehouse}: run `newsdesk run` first, or give --warehouse")
     con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
-                  storage_options=settings.storage_options(), at=at, config=OFFLINE)
+                  storage_options=settings.storage_options(), at=at, config=OFFLINE,
+                  on_wait=lambda waiting: _err(f"newsdesk sql: {waiting}"))
     try:
         names, rows = query_table(con, query)
     except duckdb.Error as err:
@@ -423,7 +431,9 @@ def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, mo
 
 
 def main(argv: list[str] | None = None) -> int:
-    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    terminal = logging.StreamHandler(sys.stderr)
+    terminal.setLevel(logging.WARNING)  # the run's INFO lines go to the Prefect server (the UI's Logs tab)
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s", handlers=[terminal])
     parser = _parser()
     args = parser.parse_args(argv)
     if args.command is None:
@@ -463,15 +473,21 @@ def main(argv: list[str] | None = None) -> int:
         for line in str(err).splitlines():
             _err(f"newsdesk: {line}")
         return EXIT_USAGE
+    except RunStopped as err:
+        _err(f"newsdesk: {err}; run Cancelled")
+        stopping.leave(stopping.exit_code(err.reason))
+    except RunFailed as err:
+        _err(f"newsdesk: {err}")
+        return EXIT_FAILED
     except PermanentError as err:
         _err(f"newsdesk: {err}")
         return EXIT_USAGE if "not installed" in str(err) else EXIT_FAILED
     except NewsdeskError as err:
         _err(f"newsdesk: {err}")
         return EXIT_FAILED
-    except KeyboardInterrupt:
-        _err("newsdesk: interrupted")
-        return 130
+    except KeyboardInterrupt as err:
+        _err(f"newsdesk: interrupted ({stopping.stop_reason(err)})")
+        return stopping.exit_code(stopping.stop_reason(err))
     parser.print_help(sys.stderr)
     return EXIT_USAGE
 

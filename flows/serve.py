@@ -15,18 +15,28 @@ Runs never overlap, at two levels:
 A per-deployment limit cannot span deployments and a global limit would need the
 flow itself to take a slot, so the runner limit is what serialises the schedules.
 
-Stopping (SIGTERM or Ctrl-C) leaves the schedules active (`pause_on_shutdown=False`):
-the next `newsdesk serve` picks them up again, and the UI never shows a deployment
-paused only because its server process was restarted.
+Stopping (SIGTERM or Ctrl-C) cancels the run in progress, which ends Cancelled with the
+signal in its message (its concurrency slot freed at once), and exits within seconds; a
+second signal forces it. The schedules stay active (`pause_on_shutdown=False`): the next
+`newsdesk serve` picks them up again, and the UI never shows a deployment paused only
+because its server process was restarted. On start, runs missed while nothing served
+them are cancelled but the latest `catch_up`, and deployments whose schedule has left
+newsdesk.toml are paused, saying so.
 """
 
 from __future__ import annotations
 
+import asyncio
+import os
+import signal
 import sys
+import threading
 from collections.abc import Callable
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
+from flows import stopping
 from flows.settings import ConfigError, ScheduleConfig, Settings, configure_prefect_environment
 
 FLOW_NAME = "ingest-news"
@@ -124,6 +134,41 @@ def _to_stderr(message: str) -> None:
     sys.stderr.flush()
 
 
+def _stopping_runner(announce: Callable[[str], None]) -> Any:
+    """Prefect's Runner, stopped the same way by SIGTERM and SIGINT, within `EXIT_WITHIN_S`.
+
+    The first signal cancels the run in progress (it ends Cancelled, saying which signal,
+    and its concurrency slot is released by that final state) and lets the runner return;
+    a second signal, or a stop that overruns, kills every child process and exits at once.
+    """
+    from prefect.runner import Runner
+
+    class StoppingRunner(Runner):
+        reason = "SIGTERM"
+
+        def handle_sigterm(self, *args: Any, **kwargs: Any) -> None:
+            signum = args[0] if args and isinstance(args[0], int) else signal.SIGTERM
+            self.reason = stopping.signal_name(signum)
+            if not stopping.begin_stop(self.reason, on_overrun=self.force):
+                self.force(self.reason)
+            announce(f"newsdesk: {self.reason}: cancelling the run in progress and stopping "
+                     f"(again to force)")
+            super().handle_sigterm(*args, **kwargs)
+
+        def force(self, reason: str) -> None:
+            """A second signal, or a stop over its deadline: kill the runs' processes, record them Cancelled, exit."""
+            runs = list(self._process_manager.flow_run_ids())
+            stopping.kill_all([pid for pid in stopping.descendants(os.getpid())])
+            cancel_runs_now(runs, f"stopped by {reason}: `newsdesk serve` was stopped during the run (forced)")
+            stopping.force_exit(reason)
+
+        async def cancel_all(self) -> None:
+            await self._cancellation_manager.cancel_all(
+                state_msg=f"stopped by {self.reason}: `newsdesk serve` was stopped during the run")
+
+    return StoppingRunner(pause_on_shutdown=False, limit=1)
+
+
 def serve_deployments(settings: Settings, announce: Callable[[str], None] = _to_stderr) -> None:
     """Serve `ingest-news` on the configured schedules until SIGTERM or Ctrl-C.
 
@@ -133,11 +178,105 @@ def serve_deployments(settings: Settings, announce: Callable[[str], None] = _to_
     configure_prefect_environment()
     check_schedules(settings.schedules)
     url = check_server()
-    from prefect import serve
+    stopping.start_lifeline()
+    from prefect.exceptions import TerminationSignal
 
-    deployments = build_deployments(settings)
+    runner = _stopping_runner(announce)
+    deployment_ids = [runner.add_deployment(d) for d in build_deployments(settings)]
     for schedule in settings.schedules:
         announce(f"newsdesk: serving {FLOW_NAME}/{schedule.name} on cron {schedule.cron!r} ({schedule.timezone})")
+    for line in pause_removed_deployments([s.name for s in settings.schedules]):
+        announce(f"newsdesk: {line}")
+    for line in cancel_missed_runs(deployment_ids, settings.catch_up):
+        announce(f"newsdesk: {line}")
     announce(f"newsdesk: Prefect API {url}; stop with Ctrl-C or SIGTERM (schedules stay active)")
-    serve(*deployments, pause_on_shutdown=False, print_starting_message=False, limit=1)
-    announce("newsdesk: stopped serving; schedules remain active")
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, runner.handle_sigterm)  # Ctrl-C stops like SIGTERM: runs end Cancelled
+    try:
+        asyncio.run(runner.start())
+    except (KeyboardInterrupt, TerminationSignal):
+        pass
+    announce(f"newsdesk: stopped serving{f' ({runner.reason})' if stopping.stopping() else ''}; "
+             f"schedules remain active")
+    if stopping.stopping():
+        stopping.leave(0)  # the run is Cancelled and the runner done: no waiting on exit handlers
+
+
+def cancel_runs_now(flow_run_ids: list[Any], message: str) -> None:
+    """Record runs Cancelled whatever their state (their processes are gone), freeing their concurrency slots."""
+    from prefect.client.orchestration import get_client
+    from prefect.states import Cancelled
+
+    try:
+        with get_client(sync_client=True) as client:
+            for flow_run_id in flow_run_ids:
+                current = client.read_flow_run(flow_run_id)
+                if current.state is None or not current.state.is_final():
+                    client.set_flow_run_state(flow_run_id, Cancelled(message=message), force=True)
+    except Exception as err:  # noqa: BLE001 - the exit goes on; the server marks the runs crashed later
+        _to_stderr(f"newsdesk: could not record the runs as Cancelled: {err}")
+
+
+def pause_removed_deployments(names: list[str]) -> list[str]:
+    """Pause the newsdesk deployments whose schedule left newsdesk.toml, and cancel their pending runs."""
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterTags, FlowFilter, FlowFilterName
+
+    lines = []
+    with get_client(sync_client=True) as client:
+        deployments = client.read_deployments(
+            flow_filter=FlowFilter(name=FlowFilterName(any_=[FLOW_NAME])),
+            deployment_filter=DeploymentFilter(tags=DeploymentFilterTags(all_=["newsdesk"])))
+        for deployment in deployments:
+            if deployment.name in names or deployment.paused:
+                continue
+            client.pause_deployment(deployment.id)
+            cancelled = _cancel_runs(client, _pending_runs(client, deployment.id),
+                                     f"its schedule {deployment.name!r} is no longer in newsdesk.toml")
+            lines.append(f"paused {FLOW_NAME}/{deployment.name}: its schedule is no longer in newsdesk.toml "
+                         f"({cancelled} pending runs cancelled; delete it with "
+                         f"`prefect deployment delete {FLOW_NAME}/{deployment.name}`)")
+    return lines
+
+
+def cancel_missed_runs(deployment_ids: list[Any], catch_up: int) -> list[str]:
+    """After downtime: keep the `catch_up` latest Late runs of each deployment, cancel the older ones."""
+    from prefect.client.orchestration import get_client
+
+    lines = []
+    now = datetime.now(timezone.utc)
+    with get_client(sync_client=True) as client:
+        for deployment_id in deployment_ids:
+            missed = [r for r in _pending_runs(client, deployment_id)
+                      if r.expected_start_time is not None and r.expected_start_time < now]
+            missed.sort(key=lambda r: r.expected_start_time, reverse=True)
+            older = missed[max(0, catch_up):]
+            if older:
+                n = _cancel_runs(client, older, f"missed while `newsdesk serve` was down; catch_up = {catch_up} "
+                                                f"starts only the latest {catch_up}")
+                lines.append(f"cancelled {n} missed runs older than the latest {catch_up} (catch_up)")
+    return lines
+
+
+def _pending_runs(client: Any, deployment_id: Any) -> list[Any]:
+    from prefect.client.schemas.filters import (
+        DeploymentFilter,
+        DeploymentFilterId,
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
+    from prefect.client.schemas.objects import StateType
+
+    return list(client.read_flow_runs(
+        deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id])),
+        flow_run_filter=FlowRunFilter(state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.SCHEDULED]))),
+        limit=200))
+
+
+def _cancel_runs(client: Any, runs: list[Any], why: str) -> int:
+    from prefect.states import Cancelled
+
+    for run in runs:
+        client.set_flow_run_state(run.id, Cancelled(message=f"not run: {why}"), force=True)
+    return len(runs)

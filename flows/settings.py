@@ -75,6 +75,13 @@ class Settings(BaseSettings):
         if not self.lake:
             self.lake = lake_next_to(self.warehouse)
         return self
+    # A run fails when more than this share of its inputs is rejected (what was good is still loaded).
+    max_reject_rate: float = 0.5
+    # `newsdesk serve` after downtime: the Late runs it still starts (the latest ones); older ones are cancelled.
+    catch_up: int = 1
+    # `newsdesk run` without PREFECT_API_URL: "auto" uses the local server of prefect.toml when it answers,
+    # "in-process" always starts Prefect's in-process API.
+    prefect_server: str = "auto"
 
     def storage_options(self) -> dict[str, Any]:
         """fsspec options for an object-storage lake (credentials come from the usual AWS variables)."""
@@ -109,11 +116,66 @@ def lake_next_to(warehouse: Path | str) -> str:
     if warehouse == Path("warehouse/newsdesk.duckdb"):
         return "warehouse/lake"
     return str(warehouse.parent / f"{warehouse.stem}.lake")
+def _closest(key: str, valid: list[str]) -> str:
+    import difflib
+
+    match = difflib.get_close_matches(key, valid, n=1, cutoff=0.6)
+    return f"did you mean {match[0]!r}?" if match else f"valid keys: {', '.join(sorted(valid))}"
+
+
+def unknown_keys(data: dict[str, Any], where: str) -> list[str]:
+    """One line per key of a newsdesk.toml document (parsed) that no setting reads, with the closest valid key."""
+    import dataclasses
+
+    from flows.sources import SourceConfig
+
+    tables: list[tuple[str, Any, list[str]]] = [("", data, list(Settings.model_fields))]
+    if isinstance(data.get("fetch"), dict):
+        tables.append(("[fetch]", data["fetch"], [f.name for f in dataclasses.fields(FetchOptions)]))
+    for name, model in (("sources", SourceConfig), ("schedules", ScheduleConfig)):
+        for i, entry in enumerate(data.get(name) or []):
+            if isinstance(entry, dict):
+                label = f"[[{name}]] {entry['name']!r}" if isinstance(entry.get("name"), str) else f"[[{name}]] #{i + 1}"
+                tables.append((label, entry, list(model.model_fields)))
+    lines = []
+    for label, table, valid in tables:
+        for key in table:
+            if key not in valid:
+                lines.append(f"unknown key {key!r}{' in ' + label if label else ''} of {where}; {_closest(key, valid)}")
+    return lines
+
+
+def unknown_environment(environ: dict[str, str]) -> list[str]:
+    """One line per NEWSDESK_* variable that names no setting, with the closest valid one."""
+    valid = [f"NEWSDESK_{name.upper()}" for name in Settings.model_fields]
+    return [f"unknown environment variable {name}; {_closest(name, valid)}"
+            for name in sorted(environ) if name.upper().startswith("NEWSDESK_") and name.upper() not in valid]
+
+
+def check_unknown_settings(config: Path | None = None, environ: dict[str, str] | None = None) -> None:
+    """Raise ConfigError listing every unknown key of newsdesk.toml and every unknown NEWSDESK_* variable.
+
+    A typo never silently changes behaviour (`crn` in a schedule used to register the default cron).
+    """
+    import tomllib
+
+    path = config or Path(CONFIG_FILE)
+    problems = unknown_environment(dict(os.environ) if environ is None else environ)
+    if path.is_file():
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+        except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+            raise ConfigError(f"cannot read {path}: {err}") from None
+        problems = unknown_keys(data, str(path)) + problems
+    if problems:
+        raise ConfigError("\nnewsdesk: ".join(problems))
 
 
 def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
     """Read settings once; `overrides` are CLI flags (None means 'not given')."""
     given = {key: value for key, value in overrides.items() if value is not None}
+    if config is None or config.exists():
+        check_unknown_settings(config)
     try:
         if config is not None:
             if not config.exists():
@@ -143,8 +205,29 @@ def configure_prefect_environment() -> None:
     os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
     os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
     os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
+    # ... but the flow's and tasks' own INFO lines (one per stage and batch) reach the server, for the
+    # UI's Logs tab; the terminal keeps warnings only. Other libraries' loggers never reach the API.
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
+    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
     os.environ.setdefault("DO_NOT_TRACK", "1")
 
 
 def prefect_api_url() -> str | None:
     return os.environ.get("PREFECT_API_URL")
+
+
+def local_server_address(prefect_toml: Path = Path("prefect.toml")) -> str:
+    """The API URL of the local server as configured: PREFECT_SERVER_API_HOST/PORT > prefect.toml > 127.0.0.1:4200."""
+    import tomllib
+
+    api: dict[str, Any] = {}
+    try:
+        api = tomllib.loads(prefect_toml.read_text(encoding="utf-8")).get("server", {}).get("api", {})
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError):
+        pass
+    host = os.environ.get("PREFECT_SERVER_API_HOST") or str(api.get("host", "127.0.0.1"))
+    port = os.environ.get("PREFECT_SERVER_API_PORT") or str(api.get("port", 4200))
+    if host in ("0.0.0.0", "::", ""):
+        host = "127.0.0.1"
+    return f"http://{host}:{port}/api"

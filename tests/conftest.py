@@ -61,3 +61,7 @@ def query_warehouse(warehouse: Path, sql: str) -> list[tuple[object, ...]]:
 
 def count_rows(warehouse: Path, tables: tuple[str, ...]) -> dict[str, int]:
     return {t: int(query_warehouse(warehouse, f"SELECT count(*) FROM {t}")[0][0]) for t in tables}  # type: ignore[call-overload]
+
+# `newsdesk run` in tests never uses a Prefect server someone happens to run on the documented
+# local address (127.0.0.1:4200): auto-detection is off unless a test turns it on.
+os.environ.setdefault("NEWSDESK_PREFECT_SERVER", "in-process")

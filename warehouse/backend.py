@@ -11,7 +11,7 @@ module for a connection and gets a DuckDB connection either way, with the same t
 from __future__ import annotations
 
 import threading
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any
 
@@ -35,7 +35,8 @@ def data_path(lake: str) -> str:
 
 def connect(warehouse: str | Path, timeout_s: float = 60.0, read_only: bool = False, *,
             lake: str = "warehouse/lake", storage_options: dict[str, Any] | None = None,
-            at: str | None = None, config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+            at: str | None = None, config: dict[str, Any] | None = None,
+            on_wait: Callable[[str], None] | None = None) -> duckdb.DuckDBPyConnection:
     """A connection to the warehouse, created and migrated when missing (unless `read_only`).
 
     `at` (a snapshot id or a timestamp) opens a DuckLake catalog as it was then (read-only).
@@ -52,7 +53,7 @@ def connect(warehouse: str | Path, timeout_s: float = 60.0, read_only: bool = Fa
                              "a DuckDB file keeps only its current state")
     from warehouse.load import connect as connect_file
 
-    return connect_file(Path(warehouse), timeout_s, read_only=read_only, config=config)
+    return connect_file(Path(warehouse), timeout_s, read_only=read_only, config=config, on_wait=on_wait)
 
 
 def describe(warehouse: str | Path) -> str:

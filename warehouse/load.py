@@ -12,7 +12,7 @@ import logging
 import random
 import re
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -47,13 +47,15 @@ OFFLINE = {"autoinstall_known_extensions": False, "custom_extension_repository":
 
 
 def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False,
-            config: dict[str, Any] | None = None) -> duckdb.DuckDBPyConnection:
+            config: dict[str, Any] | None = None, on_wait: Callable[[str], None] | None = None
+            ) -> duckdb.DuckDBPyConnection:
     """Open the warehouse (creating and migrating it), waiting with backoff while another process holds it.
 
     DuckDB lets one process open the file read-write, or any number read-only; a
     process that cannot get the file lock is refused at once. We retry with
     exponential backoff (0.1 s doubling to 5 s, with jitter) and raise
-    `WarehouseBusy` once `timeout_s` has passed, before touching any row.
+    `WarehouseBusy` once `timeout_s` has passed, before touching any row. `on_wait` is told
+    once, at the first refusal, that we wait and who holds the lock.
     """
     if not read_only:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -70,6 +72,9 @@ def connect(path: Path, timeout_s: float = 60.0, read_only: bool = False,
             if not any(marker in str(err) for marker in _LOCKED):
                 raise PermanentError(f"cannot open warehouse {path}: {err}") from None
             left = deadline - time.monotonic()
+            if on_wait is not None and delay == 0.1:
+                on_wait(f"waiting up to {timeout_s:g} s for warehouse {path}, locked by another process"
+                        f"{_holder(str(err))}")
             if left <= 0:
                 raise WarehouseBusy(
                     f"warehouse {path} is held by another process{_holder(str(err))} (a running load or an open "

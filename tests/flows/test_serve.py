@@ -7,6 +7,7 @@ through Prefect's client. It does not use the session `prefect_harness`.
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import socket
@@ -22,7 +23,8 @@ import duckdb
 import httpx
 import pytest
 
-from flows.report import PROGRESS_KEY, REPORT_KEY, SUMMARY_KEY
+from flows.report import CHECKS_KEY, PROGRESS_KEY, REPORT_KEY, SUMMARY_KEY
+from flows import stopping
 from flows.cli import flow_parameters
 from flows.serve import build_deployments, check_schedules, to_parameters
 from flows.settings import ScheduleConfig, Settings
@@ -31,7 +33,7 @@ from transforms.errors import PermanentError
 
 SCHEDULE = {"name": "nightly-paris", "cron": "30 2 * * *", "timezone": "Europe/Paris"}
 DEPLOYMENT = f"ingest-news/{SCHEDULE['name']}"
-SERVER_START_S = 240.0
+SERVER_START_S = 420.0
 REGISTER_S = 180.0
 RUN_S = 360.0
 T = TypeVar("T")
@@ -167,6 +169,10 @@ def test_serve_runs_on_a_real_server_and_stops_cleanly(prefect_server: dict[str,
             kinds = {a.key: a.type for a in artifacts}
             assert kinds.get(SUMMARY_KEY) == "table", kinds
             assert kinds.get(REPORT_KEY) == "markdown", kinds
+            assert kinds.get(CHECKS_KEY) == "table", kinds
+            report = next(a for a in artifacts if a.key == REPORT_KEY)
+            assert "+5 articles, 0 rejected, 0 checks failed" in (report.description or ""), report.description
+            assert "## Last runs" in str(report.data) and "## Time per stage" in str(report.data)
             assert kinds.get(PROGRESS_KEY) == "progress", kinds
 
             con = duckdb.connect(str(tmp_path / "w.duckdb"), read_only=True)
@@ -255,3 +261,195 @@ def test_relative_paths_become_absolute_and_no_seeds_stays_empty(tmp_path: Path,
     params = to_parameters(settings, ScheduleConfig(), {"seeds", "warehouse", "lake_url", "raw"})
     assert params == {"seeds": "", "warehouse": str(tmp_path / "w.duckdb"), "lake_url": str(tmp_path / "lake"),
                       "raw": str(tmp_path / "raw")}
+
+
+EVERY_MINUTE = "minutely"
+GONE = "retired"
+STOP_WITHIN_S = 10.0
+
+
+def _seeds_for_seconds(root: Path, copies: int = 8) -> Path:
+    """A seeds folder large enough for a run of many batches (copies of the real seeds)."""
+    seeds = root / "seeds"
+    seeds.mkdir()
+    for i in range(copies):
+        for path in SEEDS.iterdir():
+            if path.name != "README.md":
+                shutil.copy(path, seeds / f"{i}_{path.name}")
+    return seeds
+
+
+def _write_config(root: Path, schedules: list[tuple[str, str]]) -> None:
+    text = 'seeds = "seeds"\nwarehouse = "w.duckdb"\nlake = "lake"\nworkers = 2\nbatch_size = 4\n'
+    for name, cron in schedules:
+        text += f'\n[[schedules]]\nname = "{name}"\ncron = "{cron}"\ntimezone = "UTC"\n'
+    (root / "newsdesk.toml").write_text(text, encoding="utf-8")
+
+
+def _serve(env: dict[str, str], root: Path, log: Path) -> subprocess.Popen[bytes]:
+    serve_env = {**env, "PREFECT_RUNNER_POLL_FREQUENCY": "2", "PYTHONPATH": str(REPO)}
+    with log.open("ab") as out:
+        return subprocess.Popen([sys.executable, "-m", "flows.cli", "serve"], cwd=root, env=serve_env,
+                                stdout=out, stderr=subprocess.STDOUT)
+
+
+def _runs(client: Any, deployment_id: Any) -> list[Any]:
+    from prefect.client.schemas.filters import DeploymentFilter, DeploymentFilterId
+
+    return list(client.read_flow_runs(deployment_filter=DeploymentFilter(id=DeploymentFilterId(any_=[deployment_id]))))
+
+
+def _batch_logs(client: Any, flow_run_id: Any) -> list[str]:
+    from prefect.client.schemas.filters import LogFilter, LogFilterFlowRunId
+
+    logs = client.read_logs(log_filter=LogFilter(flow_run_id=LogFilterFlowRunId(any_=[flow_run_id])))
+    return [log.message for log in logs if log.level == 20 and log.message.startswith("batch ")]
+
+
+def _stop_mid_run(client: Any, proc: subprocess.Popen[bytes], log: Path, deployment_id: Any, sig: int) -> Any:
+    """Wait for a scheduled run to be mid-way (a batch logged), send `sig` to serve, check the stop; return the run."""
+    def running() -> Any:
+        for run in _runs(client, deployment_id):
+            if run.state is not None and run.state.is_running() and _batch_logs(client, run.id):
+                return run
+        return None
+
+    run = _wait_for("a scheduled run mid-way", running, RUN_S, proc, log, every_s=1)
+    # the must-show log rows: INFO lines on the server with the per-batch counts
+    assert any(re.fullmatch(r"batch \d+/10: 4 read, 0 rejected, 4 articles, [\d,]+ mentions, [\d,]+ quotes", line)
+               for line in _batch_logs(client, run.id)), _batch_logs(client, run.id)
+    assert run.name == f"ingest-seeds-{run.expected_start_time:%Y%m%d-%H%M}", (run.name, run.expected_start_time)
+    tree = stopping.descendants(proc.pid)
+    assert len(tree) >= 4, tree  # lifeline, flow-run process, two pool workers (and their resource tracker)
+    began = time.monotonic()
+    proc.send_signal(sig)
+    try:
+        proc.wait(timeout=STOP_WITHIN_S)
+    except subprocess.TimeoutExpired:
+        pytest.fail(f"serve still running {STOP_WITHIN_S:.0f} s after {sig!r}:\n{log.read_text(errors='replace')[-3000:]}")
+    took = time.monotonic() - began
+    output = log.read_text(errors="replace")
+    # 0 when the runner finished in time; 128 + the signal when the deadline forced it (a loaded machine)
+    assert proc.returncode in (0, 128 + sig), output[-3000:]
+    assert "Traceback" not in output, output[-3000:]
+    deadline = time.monotonic() + 5
+    while any(stopping.alive(pid) for pid in tree) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert not [pid for pid in tree if stopping.alive(pid)], f"left behind after {took:.1f} s: {tree}"
+    stopped = client.read_flow_run(run.id)
+    assert stopped.state is not None and stopped.state.is_cancelled(), stopped.state
+    assert f"stopped by {signal.Signals(sig).name}" in (stopped.state.message or ""), stopped.state
+    limit = client.read_deployment(deployment_id).global_concurrency_limit
+    assert limit is not None and limit.active_slots == 0, limit  # the slot is free at once, not after its lease
+    return run
+
+
+@pytest.mark.slow
+def test_serve_stops_cleanly_on_sigterm_and_sigint_mid_run(prefect_server: dict[str, str], tmp_path: Path) -> None:
+    """SIGTERM, then SIGINT, mid-run: serve exits within 10 s, the run ends Cancelled with the reason, no process of
+    the tree is left, and the next scheduled run (after a restart) is not blocked by the concurrency limit."""
+    url = prefect_server["PREFECT_API_URL"]
+    _seeds_for_seconds(tmp_path)
+    _write_config(tmp_path, [(EVERY_MINUTE, "* * * * *"), (GONE, "0 0 1 1 *")])
+    log = tmp_path / "serve.log"
+    proc = _serve(prefect_server, tmp_path, log)
+    try:
+        with _client(url) as client:
+            def registered() -> Any:
+                try:
+                    return client.read_deployment_by_name(f"ingest-news/{EVERY_MINUTE}")
+                except Exception:  # noqa: BLE001 - not registered yet
+                    return None
+
+            deployment = _wait_for("deployment registered", registered, REGISTER_S, proc, log, every_s=2)
+            first = _stop_mid_run(client, proc, log, deployment.id, signal.SIGTERM)
+
+            _write_config(tmp_path, [(EVERY_MINUTE, "* * * * *")])  # the retired schedule leaves newsdesk.toml
+            proc = _serve(prefect_server, tmp_path, log)
+            second = _stop_mid_run(client, proc, log, deployment.id, signal.SIGINT)
+            assert second.id != first.id and second.name != first.name
+            assert client.read_deployment_by_name(f"ingest-news/{GONE}").paused
+            assert f"paused ingest-news/{GONE}" in log.read_text(errors="replace")
+
+            proc = _serve(prefect_server, tmp_path, log)
+
+            def third_started() -> Any:
+                # a later run that took the deployment's one slot (a leaked slot would cancel them all; a run
+                # due while another one runs is cancelled by CANCEL_NEW, as designed)
+                later = [r for r in _runs(client, deployment.id)
+                         if r.expected_start_time > second.expected_start_time and r.state is not None
+                         and (r.state.is_running() or r.state.is_completed())]
+                return later[0] if later else None
+
+            third = _wait_for("the next scheduled run", third_started, RUN_S, proc, log, every_s=2)
+            assert third.state is not None and not third.state.is_cancelled(), third.state
+            proc.send_signal(signal.SIGTERM)
+            proc.wait(timeout=STOP_WITHIN_S)
+    finally:
+        _stop(proc)
+
+
+@pytest.mark.slow
+def test_newsdesk_run_finds_a_local_server_without_prefect_api_url(prefect_server: dict[str, str],
+                                                                  tmp_path: Path) -> None:
+    """No PREFECT_API_URL: `newsdesk run` checks the configured local address, uses the server there, says so and
+    prints the run's link; the run is on that server."""
+    url = prefect_server["PREFECT_API_URL"]
+    port = url.rsplit(":", 1)[1].split("/", 1)[0]
+    (tmp_path / "prefect.toml").write_text(f'[server.api]\nhost = "127.0.0.1"\nport = {port}\n', encoding="utf-8")
+    env = {k: v for k, v in prefect_server.items() if k != "PREFECT_API_URL"}
+    env.update({"NEWSDESK_PREFECT_SERVER": "auto", "PYTHONPATH": str(REPO), "PREFECT_HOME": str(tmp_path / "home")})
+    done = subprocess.run([sys.executable, "-m", "flows.cli", "run", "--seeds", str(SEEDS), "--warehouse",
+                           str(tmp_path / "w.duckdb"), "--lake", str(tmp_path / "lake"), "--workers", "1"],
+                          cwd=tmp_path, env=env, capture_output=True, text=True, timeout=RUN_S)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert f"the Prefect server found at {url}" in done.stderr, done.stderr
+    [link] = re.findall(r"run in the Prefect UI: (\S+)", done.stderr)
+    flow_run_id = link.rsplit("/", 1)[1]
+    assert link == f"{url.removesuffix('/api')}/runs/flow-run/{flow_run_id}"
+    with _client(url) as client:
+        run = client.read_flow_run(flow_run_id)
+    assert run.state is not None and run.state.is_completed(), run.state
+
+
+def test_no_server_at_the_configured_address_means_in_process(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from flows.prefect_api import choose_api
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("PREFECT_API_URL", raising=False)
+    (tmp_path / "prefect.toml").write_text(f"[server.api]\nport = {_free_port()}\n", encoding="utf-8")
+    api, said = choose_api(Settings(prefect_server="auto"))
+    assert api is None and said.startswith("Prefect, in-process: no server answered at http://127.0.0.1:")
+    assert choose_api(Settings(prefect_server="in-process")) == (None, "Prefect, in-process")
+    monkeypatch.setenv("PREFECT_API_URL", "http://127.0.0.1:1/api")
+    assert choose_api(Settings()) == ("http://127.0.0.1:1/api", "Prefect server http://127.0.0.1:1/api")
+
+
+def test_catch_up_cancels_all_but_the_latest_missed_runs(prefect_harness: None) -> None:
+    from datetime import datetime, timedelta, timezone
+
+    from prefect import flow
+    from prefect.client.orchestration import get_client
+    from prefect.states import Scheduled
+
+    from flows.serve import cancel_missed_runs
+
+    @flow(name="catch-up-probe")
+    def probe() -> None:
+        pass
+
+    now = datetime.now(timezone.utc)
+    with get_client(sync_client=True) as client:
+        flow_id = client.create_flow_from_name("catch-up-probe")
+        deployment_id = client.create_deployment(flow_id=flow_id, name="every-minute")
+        missed = [client.create_flow_run_from_deployment(
+            deployment_id, state=Scheduled(scheduled_time=now - timedelta(minutes=m))) for m in (30, 20, 10)]
+        future = client.create_flow_run_from_deployment(
+            deployment_id, state=Scheduled(scheduled_time=now + timedelta(minutes=10)))
+        assert cancel_missed_runs([deployment_id], catch_up=1) == [
+            "cancelled 2 missed runs older than the latest 1 (catch_up)"]
+        states = {run.id: client.read_flow_run(run.id).state for run in [*missed, future]}
+    assert [states[run.id].is_cancelled() for run in missed] == [True, True, False]
+    assert "missed while `newsdesk serve` was down" in (states[missed[0].id].message or "")
+    assert states[future.id].is_scheduled()
+    del probe

@@ -1,0 +1,22 @@
+"""The run history a report shows: the last runs, from the `runs` table."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import duckdb
+
+RECENT_RUNS_SQL = """
+SELECT run_id, strftime(started_at, '%Y-%m-%d %H:%M') AS started,
+       coalesce(TRY_CAST(json_extract_string(counts, '$.articles') AS BIGINT), 0) AS articles,
+       coalesce(TRY_CAST(json_extract_string(counts, '$.rejected') AS BIGINT), 0) AS rejected,
+       epoch(finished_at) - epoch(started_at) AS seconds
+FROM runs ORDER BY started_at DESC LIMIT ?
+"""
+
+
+def query_recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[dict[str, Any]]:
+    """The last `limit` runs, newest first: articles, rejects and duration (None while a run is unfinished)."""
+    rows = con.execute(RECENT_RUNS_SQL, [limit]).fetchall()
+    return [{"run_id": r[0], "started_at": r[1], "articles": int(r[2]), "rejected": int(r[3]),
+             "seconds": None if r[4] is None else float(r[4])} for r in rows]
