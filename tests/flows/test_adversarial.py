@@ -23,8 +23,14 @@ def adversarial(prefect_harness: None, tmp_path_factory: pytest.TempPathFactory)
     root = tmp_path_factory.mktemp("adversarial")
     expected = write_adversarial_seeds(root / "seeds", root / "outside")
     warehouse = root / "w.duckdb"
-    code = main(["run", "--seeds", str(root / "seeds"), "--warehouse", str(warehouse), "--lake", str(root / "lake"),
-                 "--workers", "1"])
+    # Most of this folder is bad on purpose: over the default max_reject_rate (0.5) the run would end
+    # Failed (exit 3, tested in tests/flows/test_states.py); here the rest must load with exit 1.
+    os.environ["NEWSDESK_MAX_REJECT_RATE"] = "1.0"
+    try:
+        code = main(["run", "--seeds", str(root / "seeds"), "--warehouse", str(warehouse), "--lake", str(root / "lake"),
+                     "--workers", "1"])
+    finally:
+        del os.environ["NEWSDESK_MAX_REJECT_RATE"]
     return {"code": code, "expected": expected, "warehouse": warehouse}
 
 
