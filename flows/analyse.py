@@ -221,6 +221,13 @@ def _worker_died(stage: str, count: int) -> WorkerDied | None:
                       f"run starts fresh workers")
 
 
+def _raise_unless_stopping(stage: str, count: int) -> None:
+    """A pool broke: raise WorkerDied, unless the run is being stopped (then the caller drops its batch)."""
+    died = _worker_died(stage, count)
+    if died is not None:
+        raise died from None
+
+
 def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
@@ -233,14 +240,17 @@ def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tup
     articles: list[Article] = []
     rejects: list[Reject] = []
     parts = chunks(documents, EXTRACT_CHUNK)
-    for future, part in zip([pool.submit(extract_documents, part) for part in parts], parts):
+    try:
+        futures = [pool.submit(extract_documents, part) for part in parts]
+    except BrokenProcessPool:  # a worker died before this batch: the run fails (or is stopping)
+        _raise_unless_stopping("extraction", len(documents))
+        return [], []  # the run is stopping: this batch is dropped with it
+    for future, part in zip(futures, parts):
         try:
             got, lost = future.result()
         except BrokenProcessPool:  # a worker died: the run fails (or is stopping), the next one gets a fresh pool
-            died = _worker_died("extraction", len(documents))
-            if died is None:
-                return [], []  # the run is stopping: this batch is dropped with it
-            raise died from None
+            _raise_unless_stopping("extraction", len(documents))
+            return [], []  # the run is stopping: this batch is dropped with it
         except Exception as err:  # noqa: BLE001 - a chunk that fails as a whole: the others go on
             log.exception("extraction failed on a chunk of %d documents", len(part))
             got, lost = [], reject_all(part, "extract", err)
@@ -268,15 +278,17 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: M
             for chunk in parts:
                 result.extend(_chunk_or_rejects(lambda c=chunk: analyse_by_language(c, model, known, budget_s), chunk))
         return result
-    futures = [pool.submit(analyse_by_language, chunk, model, known, budget_s) for chunk in parts]
+    try:
+        futures = [pool.submit(analyse_by_language, chunk, model, known, budget_s) for chunk in parts]
+    except BrokenProcessPool:  # a worker died before this batch: the run fails (or is stopping)
+        _raise_unless_stopping("entities and quotes", len(articles))
+        return Analysis()  # the run is stopping: this batch is dropped with it
     for future, chunk in zip(futures, parts):
         try:
             result.extend(_chunk_or_rejects(future.result, chunk))
         except BrokenProcessPool:  # a worker died: the run fails (or is stopping), the next one gets a fresh pool
-            died = _worker_died("entities and quotes", len(articles))
-            if died is None:
-                return Analysis()  # the run is stopping: this batch is dropped with it
-            raise died from None
+            _raise_unless_stopping("entities and quotes", len(articles))
+            return Analysis()  # the run is stopping: this batch is dropped with it
     return result
 
 
