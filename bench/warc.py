@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import io
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -235,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
             for size in sizes:
                 count = int(size * 1e6 / per_record)
                 big = build(work / f"corpus-{count}.warc", count)
+                shutil.rmtree(work / f"mem-{size}", ignore_errors=True)  # a fresh warehouse: nothing skipped
                 run = newsdesk_warc(big, work / f"mem-{size}", args.workers, env, ("--warc-allow", args.memory_allow))
                 peaks.append(run.peak_rss)
                 print(f"peak memory, {big.stat().st_size / 1e6:.0f} MB WARC ({count} records, {run.articles} "
