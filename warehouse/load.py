@@ -276,7 +276,9 @@ def load_run(
                     run_sql(con, statement)
         checks = query_checks(con, run_id)
         added.update({t: n - before.get(t, 0) for t, n in query_counts(con).items() if t not in added})
-        update_search_index(con, added.get("articles", 0))  # the fts index (warehouse/search.py)
+        # the fts index (warehouse/search.py); a run that loaded WARC batches as it went ('stepped') added its
+        # articles before this transaction
+        update_search_index(con, added.get("articles", 0) + len(stepped))
         run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run_id])
         run_sql(con, "COMMIT")
     except BaseException:
