@@ -346,9 +346,12 @@ def cmd_sql(settings: Settings, query: str | None, file: str | None, fmt: str, a
         raise ConfigError("give a query or --file (see newsdesk sql --help)")
     if not is_lakehouse(settings.warehouse) and not Path(settings.warehouse).exists():
         raise ConfigError(f"no warehouse at {settings.warehouse}: run `newsdesk run` first, or give --warehouse")
-    con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
-                  storage_options=settings.storage_options(), at=at, config=OFFLINE,
-                  on_wait=lambda waiting: _err(f"newsdesk sql: {waiting}"))
+    try:
+        con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
+                      storage_options=settings.storage_options(), at=at, config=OFFLINE,
+                      on_wait=lambda waiting: _err(f"newsdesk sql: {waiting}"))
+    except PermanentError as err:  # no such warehouse or snapshot: what to query is wrong (exit 2)
+        raise ConfigError(str(err)) from None
     try:
         names, rows = query_table(con, query)
     except duckdb.Error as err:

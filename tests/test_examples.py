@@ -25,6 +25,11 @@ NOT_OFFLINE = {
     "eval": "scores labelled data from ../shared/data (the eval tests run it)",
 }
 NEEDS_NETWORK = ("https://", "http://", "tcp://", "s3://", "--urls-file")
+# Commands that need something a fresh clone does not have: a DuckLake catalog (a PostgreSQL server or
+# a catalog file made first; tests/warehouse/test_ducklake.py runs these), a WARC archive
+# (tests/flows/test_ingest_warc.py builds one).
+NEEDS_MORE = {"ducklake:": "needs a DuckLake catalog", "--at ": "needs a DuckLake catalog (time travel)",
+              ".snapshots()": "needs a DuckLake catalog", "--warc": "needs a WARC archive"}
 
 
 def help_examples() -> list[str]:
@@ -45,7 +50,8 @@ def help_examples() -> list[str]:
 def readme_examples() -> list[str]:
     readme = (REPO / "README.md").read_text(encoding="utf-8")
     blocks = "\n".join(re.findall(r"```[a-z]*\n(.*?)```", readme, flags=re.DOTALL))
-    return [line.strip() for line in blocks.splitlines() if line.strip().startswith("newsdesk ")]
+    # a trailing `  # comment` explains the line: it is not part of the command
+    return [line.split("  #")[0].strip() for line in blocks.splitlines() if line.strip().startswith("newsdesk ")]
 
 
 def why_not_offline(command: str) -> str | None:
@@ -54,7 +60,7 @@ def why_not_offline(command: str) -> str | None:
         return NOT_OFFLINE[verb]
     if any(marker in command for marker in NEEDS_NETWORK):
         return "fetches from the network"
-    return None
+    return next((why for marker, why in NEEDS_MORE.items() if marker in command), None)
 
 
 def test_examples_are_found_and_the_help_epilogs_are_not_rewrapped() -> None:

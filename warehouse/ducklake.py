@@ -350,6 +350,9 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> tuple[
         return {name: 0 for name in TABLES}, json.loads(done[0][0] or "{}")
 
     def complete(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
+        from warehouse.stories import load_duplicates_and_stories
+
+        load_duplicates_and_stories(con, run_id)  # from the run's fingerprints, as the file backend's load does
         checks = query_checks(con, run_id)
         row = {**run, "checks": json.dumps(checks)}
         row.setdefault("status", "completed")

@@ -21,7 +21,8 @@ from warehouse.schema import TABLES, run_sql
 
 PIECE_ROWS = 50_000
 # Parents before children, and the derived tables with them: the target's data checks hold at the end.
-COPY_ORDER = ("runs", "articles", "entities", "mentions", "entity_aliases", "quotes", "fetches", "rejects")
+COPY_ORDER = ("runs", "articles", "entities", "mentions", "entity_aliases", "quotes", "fetches", "rejects",
+              "article_fingerprints", "duplicates", "stories")
 
 
 def query_key_digest(con: duckdb.DuckDBPyConnection, table: str) -> tuple[int, int]:

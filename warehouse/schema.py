@@ -298,7 +298,7 @@ def _add_language_columns(con: duckdb.DuckDBPyConnection) -> None:
 
 
 def _create_warc_checkpoints(con: duckdb.DuckDBPyConnection) -> None:
-    run_sql(con, WARC_CHECKPOINTS.ddl())
+    run_sql(con, WARC_CHECKPOINTS.ddl(not is_lakehouse(con)))
 
 
 # Numbered, append-only. Never edit a migration that has shipped; add one.

@@ -29,7 +29,7 @@ from transforms.stories import (
     to_kind,
     to_site,
 )
-from warehouse.schema import TABLES, run_sql
+from warehouse.schema import TABLES, is_lakehouse, run_sql
 
 MIN_SHINGLES = 5  # shorter bodies (a caption, an empty page) say nothing about copying
 
@@ -95,7 +95,12 @@ def _insert(con: duckdb.DuckDBPyConnection, table: str, rows: Sequence[dict[str,
     cols = ", ".join(f'"{c}"' for c in schema.names)
     con.register("derived", data)
     try:
-        run_sql(con, f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM derived")
+        if is_lakehouse(con):  # DuckLake has no keys: replace by deleting the rows with the same key first
+            same = " AND ".join(f'{table}."{k}" = d."{k}"' for k in TABLES[table].key)
+            run_sql(con, f"DELETE FROM {table} WHERE EXISTS (SELECT 1 FROM derived d WHERE {same})")
+            run_sql(con, f"INSERT INTO {table} ({cols}) SELECT {cols} FROM derived")
+        else:
+            run_sql(con, f"INSERT OR REPLACE INTO {table} ({cols}) SELECT {cols} FROM derived")
     finally:
         con.unregister("derived")
     return len(rows)

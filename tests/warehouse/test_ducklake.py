@@ -206,7 +206,7 @@ def test_cli_migrate_and_time_travel(tmp_path: Path, capsys: pytest.CaptureFixtu
     assert "articles" in capsys.readouterr().out
     assert main(["sql", "--warehouse", catalog, "--format", "csv", "SELECT count(*) AS n FROM current_articles"]) == 0
     assert capsys.readouterr().out.split() == ["n", "6"]
-    assert main(["sql", "--warehouse", catalog, "--at", "0", "--format", "csv", "SELECT count(*) AS n FROM runs"]) == 1
+    assert main(["sql", "--warehouse", catalog, "--at", "0", "--format", "csv", "SELECT count(*) AS n FROM runs"]) == 2  # no such snapshot: a usage error
     assert "held no newsdesk tables at 0" in capsys.readouterr().err  # snapshot 0: the empty catalog
     assert main(["sql", "--warehouse", str(tmp_path / "file" / "w.duckdb"), "--at", "1", "SELECT 1"]) == 2
     assert "needs a DuckLake warehouse" in capsys.readouterr().err
