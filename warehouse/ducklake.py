@@ -352,7 +352,14 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> tuple[
     def complete(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
         from warehouse.stories import load_duplicates_and_stories
 
-        load_duplicates_and_stories(con, run_id)  # from the run's fingerprints, as the file backend's load does
+        # From the run's fingerprints, as the file backend's load does, and from those a killed run committed
+        # batch by batch but never finished (its fingerprints keep its run id; a re-run adds none again).
+        unfinished = run_sql(con, "SELECT DISTINCT f.run_id FROM article_fingerprints f WHERE f.run_id <> ? AND NOT "
+                                  "EXISTS (SELECT 1 FROM stories s WHERE s.article_id = f.article_id) ORDER BY 1",
+                             [run_id])
+        for (earlier,) in unfinished:
+            load_duplicates_and_stories(con, str(earlier))
+        load_duplicates_and_stories(con, run_id)
         checks = query_checks(con, run_id)
         row = {**run, "checks": json.dumps(checks)}
         row.setdefault("status", "completed")
