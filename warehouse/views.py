@@ -92,7 +92,8 @@ VIEWS: dict[str, str] = {
     """,
     # Which outlets ran each story, when it first appeared and how far it spread in time.
     "story_outlets": """
-        SELECT s.story_id, arg_min(o.title, o.published_at) AS title, count(*) AS articles,
+        SELECT s.story_id, (list(o.title ORDER BY o.published_at NULLS LAST, o.article_id))[1] AS title,
+               count(*) AS articles,
                count(DISTINCT o.outlet) AS outlets,
                list(DISTINCT o.outlet ORDER BY o.outlet) FILTER (WHERE o.outlet IS NOT NULL) AS outlet_names,
                min(o.published_at) AS first_published_at, max(o.published_at) AS last_published_at,
