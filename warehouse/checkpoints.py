@@ -21,7 +21,7 @@ import duckdb
 import pyarrow as pa
 
 from warehouse.load import _insert_new
-from warehouse.schema import LOAD_ORDER, TABLES, run_sql
+from warehouse.schema import LOAD_ORDER, TABLES, rollback, run_sql
 
 RUNNING = "running"
 
@@ -70,10 +70,7 @@ def load_checkpoint(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any], tabl
                 [file, offset, records, done, run_id, now, start])
         run_sql(con, "COMMIT")
     except BaseException:
-        try:
-            run_sql(con, "ROLLBACK")
-        except duckdb.Error:
-            pass
+        rollback(con)
         raise
     return added
 

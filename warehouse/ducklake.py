@@ -35,7 +35,7 @@ import pyarrow as pa
 
 from transforms.errors import PermanentError, TransientError
 from warehouse.load import _validate, query_checks
-from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
+from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, rollback, run_sql
 
 log = logging.getLogger(__name__)
 
@@ -207,15 +207,8 @@ def ensure_views(con: duckdb.DuckDBPyConnection) -> None:
             run_sql(con, f"COMMENT ON VIEW {name} IS '{digest}'")
             run_sql(con, "COMMIT")
         except BaseException:
-            _rollback(con)
+            rollback(con)
             raise
-
-
-def _rollback(con: duckdb.DuckDBPyConnection) -> None:
-    try:
-        run_sql(con, "ROLLBACK")
-    except duckdb.Error:
-        pass  # a refused COMMIT has already ended the transaction
 
 
 def _is_conflict(err: duckdb.Error) -> bool:
@@ -248,7 +241,7 @@ def _in_load_transaction(con: duckdb.DuckDBPyConnection, work: Any, what: str) -
             run_sql(con, "COMMIT")
             return result
         except BaseException:
-            _rollback(con)
+            rollback(con)
             raise
 
     return _retry_conflicts(attempt, what)

@@ -23,7 +23,7 @@ import pyarrow.compute as pc
 
 from transforms.errors import NewsdeskError, PermanentError, TransientError
 from transforms.models import Entity, iso_utc
-from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, run_sql
+from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, rollback, run_sql
 from warehouse.search import load_fts, update_search_index
 from warehouse.stories import load_duplicates_and_stories
 
@@ -282,10 +282,7 @@ def load_run(
         run_sql(con, "UPDATE runs SET checks = ?, finished_at = now() WHERE run_id = ?", [json.dumps(checks), run_id])
         run_sql(con, "COMMIT")
     except BaseException:
-        try:
-            run_sql(con, "ROLLBACK")
-        except duckdb.Error:
-            pass
+        rollback(con)
         raise
     failed = {name: n for name, n in checks.items() if n}
     if failed:

@@ -272,6 +272,14 @@ def run_sql(con: duckdb.DuckDBPyConnection, sql: str, params: list[Any] | None =
     return con.execute(sql, params or []).fetchall()
 
 
+def rollback(con: duckdb.DuckDBPyConnection) -> None:
+    """End a failed transaction; a refused COMMIT has already ended it, so a second error is no news."""
+    try:
+        run_sql(con, "ROLLBACK")
+    except duckdb.Error:
+        pass
+
+
 def is_lakehouse(con: duckdb.DuckDBPyConnection) -> bool:
     """Whether the connection's current database is a DuckLake catalog (no keys, views kept as they are)."""
     found = run_sql(con, "SELECT type FROM duckdb_databases() WHERE database_name = current_database()")
