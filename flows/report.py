@@ -198,6 +198,19 @@ def summary(run_id: str, merged: BatchSummary, added: dict[str, int], totals: di
     }
 
 
+class Timings(dict[str, float]):
+    """Seconds per stage of a run: `lap(stage)` records the time since the last lap (or since it was made)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._last = time.monotonic()
+
+    def lap(self, stage: str) -> None:
+        now = time.monotonic()
+        self[stage] = now - self._last
+        self._last = now
+
+
 class Progress:
     """The run's progress artifact in the Prefect UI, updated at most every `every_s` seconds.
 

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import NewsdeskError, PermanentError, TransientError
-from transforms.models import Entity, iso_utc
+from transforms.models import Entity, Validators, iso_utc
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, rollback, run_sql
 from warehouse.search import load_fts, update_search_index
 from warehouse.stories import load_duplicates_and_stories
@@ -309,7 +309,7 @@ def query_loaded_raw(con: duckdb.DuckDBPyConnection) -> dict[str, str]:
     return {r[0]: r[1] for r in rows}
 
 
-def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]]:
+def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, Validators]:
     """url -> ETag/Last-Modified/content hash/time of its newest successful fetch (for conditional GET,
     and to skip a URL whose sitemap <lastmod> is older than that fetch)."""
     rows = con.execute(
@@ -318,8 +318,7 @@ def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, Any]
                FROM fetches WHERE status = 200 AND content_hash IS NOT NULL)
            WHERE rn = 1"""
     ).fetchall()
-    return {url: {"etag": etag, "last_modified": modified, "content_hash": content_hash,
-                  "fetched_at": iso_utc(fetched_at) if fetched_at else None}
+    return {url: Validators(etag, modified, content_hash, iso_utc(fetched_at) if fetched_at else None)
             for url, etag, modified, content_hash, fetched_at in rows}
 
 

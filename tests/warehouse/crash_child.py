@@ -5,7 +5,7 @@ Used by the warehouse tests in two ways:
 - imported: `build_records` turns the real seeds into records (real extraction and
   spaCy analysis, cached per process), `two_runs` derives a first run and a second
   one that repeats, changes and adds articles, and `write_and_load` is the flow's
-  write-parts-then-load sequence (flows/ingest.py: `write_batch` per part, then
+  write-parts-then-load sequence (flows/stages.py: `write_batch` per part, then
   `load_warehouse`) without Prefect.
 - as a script: `python crash_child.py <dir> <run_id> <mode> [arg]` runs
   `write_and_load` on `<dir>/batches.pkl` into `<dir>/w.duckdb` and `<dir>/lake`.

@@ -26,7 +26,7 @@ def _write_run(folder: Path, run_id: str, tag: str) -> dict[str, object]:
 
 def test_a_held_warehouse_keeps_the_run_pending_and_it_loads_later(tmp_path: Path) -> None:
     from flows.cli import main
-    from flows.ingest import load_warehouse
+    from flows.loading import load_warehouse
 
     folder = tmp_path / "w"
     folder.mkdir()
