@@ -158,7 +158,8 @@ def bench_extract(documents: Sequence[Any], figures: Figures) -> list[Any]:
 
 
 def bench_nlp(articles: Sequence[Any], figures: Figures, bare_nlp: Any) -> Any:
-    from flows.analyse import Analysis, load_pipeline
+    from flows.analyse import load_pipeline
+    from transforms.models import Analysis
     from transforms.entities import extract_entities
     from transforms.quotes import extract_quotes
 

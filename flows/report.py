@@ -27,8 +27,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from flows.analyse import Analysis
-from transforms.models import Article, Fetch, Reject
+from transforms.models import Analysis, Article, Fetch, Reject
 
 SUMMARY_KEY = "ingest-news-summary"
 REPORT_KEY = "ingest-news-report"
@@ -221,8 +220,8 @@ class Progress:
     def __init__(self, total: int, every_s: float = PROGRESS_EVERY_S) -> None:
         self.total = total
         self.every_s = every_s
-        self.artifact_id: UUID | None = create_progress_artifact(
-            0.0, key=PROGRESS_KEY, description=f"articles processed of {total}")
+        artifact = create_progress_artifact(0.0, key=PROGRESS_KEY, description=f"articles processed of {total}")
+        self.artifact_id = artifact if isinstance(artifact, UUID) else None  # called from sync code: a UUID
         self._last = time.monotonic()
 
     def update(self, done: int) -> None:

@@ -15,7 +15,7 @@ from prefect.futures import PrefectFuture
 
 from flows import report
 from flows.batches import passed_whole, run_windowed
-from flows.analyse import Analysis, WorkerDied, analyse_in_pool, extract_in_pool, get_pool
+from flows.analyse import WorkerDied, analyse_in_pool, extract_in_pool, get_pool
 from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
 from flows.inputs import Inputs
 from flows.known import transient_only
@@ -24,7 +24,7 @@ from flows.loading import WarcLoads
 from flows.plan import Plan
 from flows.run import Run
 from transforms.errors import PermanentError
-from transforms.models import Article, Entity, Reject
+from transforms.models import Analysis, Article, Entity, Reject
 from warehouse import backend, lake
 
 

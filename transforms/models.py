@@ -8,6 +8,7 @@ between stages. Offsets (`start`, `end`) are character offsets into
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
@@ -186,3 +187,23 @@ class Fetch:
     not_modified: bool = False  # 304 to a conditional GET
     source_name: str | None = None
     redirects: int = 0
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What the NLP stage found in a batch: mentions, resolved entities, quotes, the articles it rejected,
+    and each article's `nlp_status` ("ok", "unsupported_language", ...: flows/languages.py)."""
+
+    mentions: list[Mention] = field(default_factory=list)
+    entities: list[Entity] = field(default_factory=list)
+    quotes: list[Quote] = field(default_factory=list)
+    rejects: list[Reject] = field(default_factory=list)
+    nlp_status: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def combine(cls, parts: Iterable[Analysis]) -> Analysis:
+        """The parts' findings together, in order."""
+        parts = list(parts)
+        return cls([m for p in parts for m in p.mentions], [e for p in parts for e in p.entities],
+                   [q for p in parts for q in p.quotes], [r for p in parts for r in p.rejects],
+                   {k: v for p in parts for k, v in p.nlp_status.items()})

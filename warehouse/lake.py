@@ -24,7 +24,7 @@ import pyarrow.parquet as pq
 
 from transforms.documents import to_raw_hash
 from transforms.fingerprints import to_fingerprints
-from transforms.models import Article, Document, Entity, Mention, Quote, Reject
+from transforms.models import Analysis, Article, Document, Entity, Fetch, Mention, Quote, Reject
 from warehouse.schema import LOAD_ORDER, TABLES
 
 log = logging.getLogger(__name__)
@@ -251,7 +251,7 @@ def reject_rows(rejects: Sequence[Reject], run_id: str, at: datetime) -> list[di
 
 
 def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashes: dict[str, str],
-               analysis: Any, rejects: Sequence[Reject], fetches: Sequence[Any] = ()) -> dict[str, pa.Table]:
+               analysis: Analysis, rejects: Sequence[Reject], fetches: Sequence[Fetch] = ()) -> dict[str, pa.Table]:
     """The Arrow tables a run writes, from its records."""
     hashes = {a.article_id: a.content_hash for a in articles}
     tables = {

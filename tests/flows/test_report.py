@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from flows import report
-from flows.analyse import Analysis
+from transforms.models import Analysis
 from transforms.models import Entity, Mention, Quote, Reject
 
 

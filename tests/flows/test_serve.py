@@ -247,9 +247,10 @@ def test_one_deployment_per_schedule_with_settings_as_parameters(tmp_path: Path)
     assert (morning.parameters["workers"], morning.parameters["batch_size"]) == (3, 7)
     assert morning.parameters["force"] is False
     # the same parameters as `newsdesk run`, local paths made absolute
-    assert set(morning.parameters) == set(flow_parameters(settings))
-    # `groups` is passed only once the flow takes it
-    assert "groups" not in morning.parameters
+    assert set(morning.parameters) == set(flow_parameters(settings)) | {"groups"}
+    # a schedule's groups limit its runs to those groups' sources; without groups, every source
+    assert morning.parameters["groups"] == ["wires"]
+    assert "groups" not in deployments[0].parameters
     params = to_parameters(settings, settings.schedules[1], {"seeds", "groups"})
     assert params == {"seeds": str(tmp_path / "s"), "groups": ["wires"]}
 

@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash  # noqa: E402
+from transforms.models import Analysis, Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash  # noqa: E402
 
 
 @dataclass
@@ -168,15 +168,6 @@ def two_runs(base: Batch, copies: int) -> tuple[list[Batch], list[Batch]]:
     second += [changed(first[i], "Update: this article was corrected.") for i in range(half, copies + 1)]
     second += [copy_batch(base, f"new{i}") for i in range(copies // 2)]
     return first, second
-
-
-@dataclass(frozen=True)
-class Analysis:
-    """What `lake.run_tables` reads from the analyse stage."""
-
-    mentions: list[Mention]
-    entities: list[Entity]
-    quotes: list[Quote]
 
 
 def write_and_load(folder: Path, run_id: str, batches: list[Batch], started_at: datetime,

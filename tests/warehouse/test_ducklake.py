@@ -15,7 +15,8 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.warehouse.crash_child import Analysis, Batch, small_batch, write_and_load
+from tests.warehouse.crash_child import Batch, small_batch, write_and_load
+from transforms.models import Analysis
 from tests.warehouse.postgres import new_database, running_postgres
 from warehouse import backend, ducklake, lake
 from warehouse.load import query_checks, query_counts
