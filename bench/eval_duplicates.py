@@ -259,7 +259,7 @@ def build_set(texts: list[Text], originals: int = ORIGINALS,
 # --- loading and scoring ----------------------------------------------------------------------
 
 def load(folder: Path, runs: Iterable[list[Article]]) -> Any:
-    from warehouse import lake
+    from warehouse import arrow, lake
     from warehouse.load import connect, load_run
 
     fs, root = lake.lake_filesystem(str(folder / "lake"))
@@ -267,7 +267,7 @@ def load(folder: Path, runs: Iterable[list[Article]]) -> Any:
     empty = type("Analysis", (), {"mentions": [], "entities": [], "quotes": []})()
     for n, articles in enumerate(runs, start=1):
         run_id = f"eval-{n}"
-        lake.write_part(fs, root, run_id, 1, lake.run_tables(run_id, AT, articles, {}, empty, []))
+        lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, AT, articles, {}, empty, []))
         load_run(con, {"run_id": run_id, "started_at": AT}, lake.read_run(fs, root, run_id))
     return con
 

@@ -202,19 +202,19 @@ def bench_load(documents: Sequence[Any], articles: Sequence[Any], analysis: Any,
     import pyarrow.parquet as pq
 
     from flows.report import batch_summary, run_row
-    from warehouse import lake
+    from warehouse import arrow, lake
     from warehouse.load import connect, load_run
 
     started = datetime.now(timezone.utc)
     stamp = time.monotonic_ns()
     run_id = f"bench-{stamp}"
-    tables = lake.run_tables(run_id, started, articles, lake.raw_hashes(documents), analysis, [], [])
+    tables = arrow.run_tables(run_id, started, articles, arrow.raw_hashes(documents), analysis, [], [])
     # load_warehouse holds the whole run's tables in memory at once: this times the run's size is its peak
     figures.add("load.kib_per_article", sum(t.nbytes for t in tables.values()) / 1024 / max(1, len(articles)))
 
     def ours() -> None:
         fs, root = lake.lake_filesystem(str(work / f"lake-{stamp}"))
-        lake.write_part(fs, root, run_id, 1, lake.run_tables(run_id, started, articles, lake.raw_hashes(documents),
+        lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, started, articles, arrow.raw_hashes(documents),
                                                               analysis, [], []))
         con = connect(work / f"ours-{stamp}.duckdb")
         try:

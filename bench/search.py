@@ -75,14 +75,14 @@ def insert_articles(warehouse: Path, articles: list[Article], batch: int = 5000)
     """Articles straight into the table (no fingerprints or matching: copies of 91 pages would pair by millions)."""
     from datetime import datetime, timezone
 
-    from warehouse import lake
+    from warehouse import arrow
     from warehouse.load import connect
 
     con = connect(warehouse)
     try:
         for start in range(0, len(articles), batch):
-            rows = lake.article_rows(articles[start:start + batch], {}, "bench", datetime.now(timezone.utc))
-            con.register("incoming", lake.to_arrow("articles", rows))
+            rows = arrow.article_rows(articles[start:start + batch], {}, "bench", datetime.now(timezone.utc))
+            con.register("incoming", arrow.to_arrow("articles", rows))
             con.execute("INSERT INTO articles SELECT * FROM incoming")
             con.unregister("incoming")
     finally:

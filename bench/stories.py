@@ -70,12 +70,12 @@ class _Empty:
 def load_articles(folder: Path, run_id: str, articles: Sequence[Article], analysis: Any = None,
                   batch: int = 64) -> tuple[float, float]:
     """Write `articles` as one run (parts of `batch`) and load it; return (load seconds, matching seconds)."""
-    from warehouse import lake, stories
+    from warehouse import arrow, lake, stories
     from warehouse.load import connect, load_run
 
     fs, root = lake.lake_filesystem(str(folder / "lake"))
     for part, start in enumerate(range(0, len(articles), batch), start=1):
-        lake.write_part(fs, root, run_id, part, lake.run_tables(run_id, AT, articles[start:start + batch], {},
+        lake.write_part(fs, root, run_id, part, arrow.run_tables(run_id, AT, articles[start:start + batch], {},
                                                                 analysis or _Empty(), []))
     matched: list[float] = []
     original = stories.load_duplicates_and_stories

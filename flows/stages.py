@@ -25,7 +25,7 @@ from flows.plan import Plan
 from flows.run import Run
 from transforms.errors import PermanentError
 from transforms.models import Analysis, Article, Entity, Reject
-from warehouse import backend, lake
+from warehouse import arrow, backend, lake
 
 
 def run_batches(plan: Plan, warc: WarcLoads) -> report.BatchSummary:
@@ -100,10 +100,10 @@ def analyse_batch(extraction: Extraction, models: dict[str, str], known: list[En
 def write_batch(run: Run, part: int, extraction: Extraction, analysis: Analysis) -> report.BatchSummary:
     """Write the batch's Parquet part of the run; on DuckLake, commit the batch's rows instead."""
     o, inputs = run.options, extraction.inputs
-    raw = lake.raw_hashes(inputs.documents)
+    raw = arrow.raw_hashes(inputs.documents)
     rejects = inputs.rejects + extraction.rejects + analysis.rejects
     articles = with_nlp_status(without_rejected(extraction.articles, analysis.rejects), analysis.nlp_status)
-    tables = lake.run_tables(run.run_id, run.started_at, articles, raw, analysis, rejects, inputs.fetches)
+    tables = arrow.run_tables(run.run_id, run.started_at, articles, raw, analysis, rejects, inputs.fetches)
     if run.lakehouse:
         backend.load_batch(run.lakehouse, o.lake_url, o.storage_options,
                            {"run_id": run.run_id, "started_at": run.started_at}, tables)

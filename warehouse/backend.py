@@ -42,11 +42,11 @@ def connect(warehouse: str | Path, timeout_s: float = 60.0, read_only: bool = Fa
     `at` (a snapshot id or a timestamp) opens a DuckLake catalog as it was then (read-only).
     """
     if is_lakehouse(warehouse):
-        from warehouse import ducklake
+        from warehouse import catalog
 
         if not read_only and not at:  # a writer: this process's one attached catalog
             return _writer(str(warehouse), lake, storage_options)
-        return ducklake.connect(str(warehouse), data_path(lake), storage_options, read_only=read_only or bool(at),
+        return catalog.connect(str(warehouse), data_path(lake), storage_options, read_only=read_only or bool(at),
                                 at=at)
     if at:
         raise PermanentError("time travel (--at) needs a DuckLake warehouse (warehouse = \"ducklake:...\"); "
@@ -71,12 +71,12 @@ _WRITERS_LOCK = threading.Lock()
 def _writer(warehouse: str, lake: str, storage_options: dict[str, Any] | None) -> duckdb.DuckDBPyConnection:
     """A cursor on this process's DuckLake connection (attaching a catalog costs about a second: once per
     process, not once per batch or task). Closing the cursor leaves the catalog attached."""
-    from warehouse import ducklake
+    from warehouse import catalog
 
     key = (warehouse, lake)
     with _WRITERS_LOCK:
         if key not in _WRITERS:
-            _WRITERS[key] = ducklake.connect(warehouse, data_path(lake), storage_options)
+            _WRITERS[key] = catalog.connect(warehouse, data_path(lake), storage_options)
         cursor = _WRITERS[key].cursor()
     cursor.execute("USE newsdesk")
     return cursor

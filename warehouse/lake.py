@@ -7,24 +7,19 @@ temporary name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import hashlib
 import json
+from datetime import datetime
 import logging
 import os
 import time
 import uuid
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import asdict
-from datetime import datetime
 from typing import Any
 
 import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from transforms.documents import to_raw_hash
-from transforms.fingerprints import to_fingerprints
-from transforms.models import Analysis, Article, Document, Entity, Fetch, Mention, Quote, Reject
 from warehouse.schema import LOAD_ORDER, TABLES
 
 log = logging.getLogger(__name__)
@@ -50,13 +45,6 @@ def run_folder(root: str, table: str, run_id: str) -> str:
 
 def part_path(root: str, table: str, run_id: str, part: int) -> str:
     return f"{run_folder(root, table, run_id)}/part-{part:05d}.parquet"
-
-
-def to_arrow(table: str, rows: Sequence[dict[str, Any]]) -> pa.Table:
-    """Rows (dicts keyed by column) to an Arrow table with the table's explicit schema."""
-    schema = TABLES[table].arrow_schema
-    columns = {name: [row.get(name) for row in rows] for name in schema.names}
-    return pa.Table.from_pydict(columns, schema=schema)
 
 
 def write_table(fs: Any, root: str, table: str, run_id: str, part: int, data: pa.Table) -> str:
@@ -202,82 +190,8 @@ def _changed_at(info: dict[str, Any]) -> float | None:
     return None
 
 
-def article_rows(articles: Sequence[Article], raw_hashes: dict[str, str], run_id: str, at: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for a in articles:
-        row = asdict(a)
-        row["authors"] = list(a.authors)
-        row["blocks"] = [{"kind": b.kind, "start": b.start, "end": b.end} for b in a.blocks]
-        row["provenance"] = [{"field": f, "source": s} for f, s in a.provenance]
-        row["raw_hash"] = raw_hashes.get(a.uri)
-        row["run_id"] = run_id
-        row["loaded_at"] = at
-        rows.append(row)
-    return rows
-
-
-def mention_rows(mentions: Sequence[Mention], hashes: dict[str, str], run_id: str) -> list[dict[str, Any]]:
-    return [{**asdict(m), "content_hash": hashes[m.article_id], "run_id": run_id} for m in mentions]
-
-
-def entity_rows(entities: Sequence[Entity], run_id: str) -> list[dict[str, Any]]:
-    return [{**asdict(e), "run_id": run_id} for e in entities]
-
-
-def quote_rows(quotes: Sequence[Quote], hashes: dict[str, str], run_id: str) -> list[dict[str, Any]]:
-    return [
-        {**asdict(q), "quote_id": to_quote_id(q, hashes[q.article_id]), "content_hash": hashes[q.article_id],
-         "run_id": run_id}
-        for q in quotes
-    ]
-
-
-def to_quote_id(quote: Quote, content_hash: str) -> str:
-    """The key of a quote row: article, offsets and the article version they point into.
-
-    Without the version, the same offsets in a changed article would collide with
-    the older version's quote and the new version would load without its quotes.
-    """
-    return f"{quote.quote_id}@{content_hash}"
-
-
-def reject_rows(rejects: Sequence[Reject], run_id: str, at: datetime) -> list[dict[str, Any]]:
-    rows = []
-    for r in rejects:
-        key = json.dumps([r.uri, r.stage, r.reason, r.article_id, r.fetch_id])
-        reject_id = hashlib.sha256(key.encode()).hexdigest()[:16]
-        rows.append({**asdict(r), "reject_id": reject_id, "run_id": run_id, "rejected_at": at})
-    return rows
-
-
-def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashes: dict[str, str],
-               analysis: Analysis, rejects: Sequence[Reject], fetches: Sequence[Fetch] = ()) -> dict[str, pa.Table]:
-    """The Arrow tables a run writes, from its records."""
-    hashes = {a.article_id: a.content_hash for a in articles}
-    tables = {
-        "articles": to_arrow("articles", article_rows(articles, raw_hashes, run_id, at)),
-        "mentions": to_arrow("mentions", mention_rows(analysis.mentions, hashes, run_id)),
-        "entities": to_arrow("entities", entity_rows(analysis.entities, run_id)),
-        "quotes": to_arrow("quotes", quote_rows(analysis.quotes, hashes, run_id)),
-        "rejects": to_arrow("rejects", reject_rows(rejects, run_id, at)),
-        "article_fingerprints": to_arrow("article_fingerprints", [
-            {**asdict(f), "signature": list(f.signature), "bands": list(f.bands), "run_id": run_id}
-            for f in to_fingerprints(articles)]),
-    }
-    tables["fetches"] = to_arrow("fetches", [
-        {**asdict(f), "fetched_at": datetime.fromisoformat(f.fetched_at) if f.fetched_at else None, "run_id": run_id}
-        for f in fetches
-    ])
-    return tables
-
-
 def write_part(fs: Any, root: str, run_id: str, part: int, tables: dict[str, pa.Table]) -> dict[str, str]:
     return {name: write_table(fs, root, name, run_id, part, data) for name, data in tables.items() if data.num_rows}
-
-
-def raw_hashes(documents: Sequence[Document]) -> dict[str, str]:
-    """uri -> hash of the raw bytes each article was extracted from."""
-    return {d.uri: to_raw_hash(d.body) for d in documents}
 
 
 def read_run(fs: Any, root: str, run_id: str) -> dict[str, pa.Table]:

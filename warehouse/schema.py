@@ -345,7 +345,7 @@ def ensure_db_shape(con: duckdb.DuckDBPyConnection) -> int:
             run_sql(con, "ROLLBACK")
             raise
     if lakehouse:
-        from warehouse.ducklake import ensure_views
+        from warehouse.catalog import ensure_views
 
         ensure_views(con)  # only when changed: every CREATE is a snapshot that concurrent writers would see
     else:

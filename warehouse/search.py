@@ -16,13 +16,13 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 import duckdb
 
 from transforms.errors import PermanentError
 from transforms.snippets import to_snippet
+from warehouse.extensions import load_extension
 from warehouse.schema import run_sql
 
 log = logging.getLogger(__name__)
@@ -31,21 +31,11 @@ INDEXED = "search_documents"  # the current version of every article: what the i
 FTS_SCHEMA = f"fts_main_{INDEXED}"
 
 
-def fts_path() -> Path:
-    import duckdb_extension_fts
-
-    path = Path(duckdb_extension_fts.__file__).parent / "extensions" / f"v{duckdb.__version__}" / "fts.duckdb_extension"
-    if not path.exists():
-        raise PermanentError(f"the fts extension for DuckDB {duckdb.__version__} is not installed ({path}); "
-                             f"install duckdb-extension-fts=={duckdb.__version__} (it is in the lock file)")
-    return path
-
-
 def load_fts(con: duckdb.DuckDBPyConnection) -> None:
     """LOAD the fts extension from its package; never INSTALL, never auto-install from the network."""
     if run_sql(con, "SELECT current_setting('autoinstall_known_extensions')")[0][0]:
         run_sql(con, "SET autoinstall_known_extensions = false")  # a locked (offline) configuration has it off already
-    run_sql(con, f"LOAD '{fts_path()}'")
+    load_extension(con, "fts")
 
 
 _DOCUMENTS = f"""

@@ -65,7 +65,7 @@ def build_records(seeds: Path = REPO / "seeds", model: str = "en_core_web_sm_vbs
     from flows.analyse import analyse_articles
     from flows.seeds import list_seed_files, read_seed_documents
     from transforms.documents import extract_documents
-    from warehouse.lake import raw_hashes
+    from warehouse.arrow import raw_hashes
 
     paths, rejects = list_seed_files(seeds)
     documents, more = read_seed_documents(seeds, paths)
@@ -173,12 +173,12 @@ def two_runs(base: Batch, copies: int) -> tuple[list[Batch], list[Batch]]:
 def write_and_load(folder: Path, run_id: str, batches: list[Batch], started_at: datetime,
                    lock_timeout_s: float = 60.0) -> tuple[dict[str, int], dict[str, int]]:
     """The flow's storage steps: one lake part per batch, then the one-transaction load."""
-    from warehouse import lake
+    from warehouse import arrow, lake
     from warehouse.load import connect, load_run, query_run_ids
 
     fs, root = lake.lake_filesystem(str(folder / "lake"))
     for part, b in enumerate(batches):
-        tables = lake.run_tables(run_id, started_at, b.articles, b.raw_hashes,
+        tables = arrow.run_tables(run_id, started_at, b.articles, b.raw_hashes,
                                  Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches)
         lake.write_part(fs, root, run_id, part, tables)
     tables = lake.stream_run(fs, root, run_id)  # read lazily inside load_run, as the flow does

@@ -13,8 +13,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from tests.warehouse.crash_child import Analysis  # noqa: E402
-from warehouse import backend, ducklake, lake  # noqa: E402
+from transforms.models import Analysis  # noqa: E402
+from warehouse import arrow, backend, ducklake  # noqa: E402
 
 
 def main(argv: list[str]) -> int:
@@ -25,7 +25,7 @@ def main(argv: list[str]) -> int:
     con = backend.connect(catalog, lake=lake_url)
     ducklake.begin_run(con, run)
     for part, b in enumerate(batches):
-        ducklake.load_batch(con, run, lake.run_tables(run_id, started_at, b.articles, b.raw_hashes,
+        ducklake.load_batch(con, run, arrow.run_tables(run_id, started_at, b.articles, b.raw_hashes,
                                                       Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
         print(f"committed {part}", flush=True)
     ducklake.finish_run(con, {**run, "status": "completed"})

@@ -26,8 +26,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from tests.warehouse.crash_child import Analysis, Batch, merge, small_batch, write_and_load
-from warehouse import lake
+from tests.warehouse.crash_child import Batch, merge, small_batch, write_and_load
+from transforms.models import Analysis
+from warehouse import arrow, lake
 from warehouse.load import WarehouseBusy, connect, load_run, query_checks, query_counts, query_run_ids
 
 CHILD = Path(__file__).with_name("crash_child.py")
@@ -185,7 +186,7 @@ def test_one_runs_lake_cleaning_spares_the_parts_of_a_run_still_going(warehouse:
                                      ("run-b", b)])
     fs, root = lake.lake_filesystem(str(warehouse / "lake"))
     for part, batch in enumerate(b):
-        tables = lake.run_tables("run-b", AT, batch.articles, batch.raw_hashes, Analysis(batch.mentions, batch.entities, batch.quotes), batch.rejects,
+        tables = arrow.run_tables("run-b", AT, batch.articles, batch.raw_hashes, Analysis(batch.mentions, batch.entities, batch.quotes), batch.rejects,
                                  batch.fetches)
         lake.write_part(fs, root, "run-b", part, tables)
     write_and_load(warehouse, "run-a", [small_batch("a", 3)], AT)  # loads, then lake.remove_runs(...)

@@ -18,7 +18,7 @@ import pytest
 from tests.warehouse.crash_child import Batch, small_batch, write_and_load
 from transforms.models import Analysis
 from tests.warehouse.postgres import new_database, running_postgres
-from warehouse import backend, ducklake, lake
+from warehouse import arrow, backend, catalog, ducklake
 from warehouse.load import query_checks, query_counts
 from warehouse.migrate import migrate_warehouse, query_key_digest
 from warehouse.schema import TABLES
@@ -51,7 +51,7 @@ def load_lakehouse(con: duckdb.DuckDBPyConnection, run_id: str, parts: list[Batc
     """What the flow does on DuckLake: the run row first, a commit per batch, the run row completed."""
     ducklake.begin_run(con, {"run_id": run_id, "started_at": at})
     for b in parts:
-        ducklake.load_batch(con, {"run_id": run_id, "started_at": at}, lake.run_tables(
+        ducklake.load_batch(con, {"run_id": run_id, "started_at": at}, arrow.run_tables(
             run_id, at, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
     added, checks = ducklake.finish_run(con, {"run_id": run_id, "started_at": at, "status": "completed",
                                               "counts": '{"parts": %d}' % len(parts)})
@@ -94,7 +94,7 @@ def test_batches_on_ducklake_equal_the_file_load(catalog: str, tmp_path: Path) -
         reference.close()
         # A batch loaded again (a task retried after its commit) adds nothing.
         b = second[0]
-        again = ducklake.load_batch(con, {"run_id": "run-2", "started_at": AT}, lake.run_tables(
+        again = ducklake.load_batch(con, {"run_id": "run-2", "started_at": AT}, arrow.run_tables(
             "run-2", AT, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
         assert sum(again.values()) == 0
         assert ducklake.finish_run(con, {"run_id": "run-2", "started_at": AT})[0]["articles"] == 0
@@ -114,7 +114,7 @@ def test_concurrent_batches_never_duplicate_a_key(catalog: str, tmp_path: Path) 
         cursor.execute("USE newsdesk")
         try:
             for b in batches(tag, parts=3, shared=3):
-                ducklake.load_batch(cursor, {"run_id": "run-1", "started_at": AT}, lake.run_tables(
+                ducklake.load_batch(cursor, {"run_id": "run-1", "started_at": AT}, arrow.run_tables(
                     "run-1", AT, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects,
                     b.fetches))
         except BaseException as err:  # noqa: BLE001 - reported below
@@ -225,6 +225,6 @@ def test_sqlite_catalog_for_one_machine(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_catalog_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(ducklake.CatalogUnreachable, match="is its database running"):
+    with pytest.raises(catalog.CatalogUnreachable, match="is its database running"):
         backend.connect("ducklake:postgres:dbname=nope host=127.0.0.1 port=1 user=nobody connect_timeout=2",
                         lake=str(tmp_path / "lake"))

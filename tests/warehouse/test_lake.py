@@ -15,7 +15,7 @@ import pyarrow.parquet as pq
 import pytest
 
 from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash
-from warehouse import lake
+from warehouse import arrow, lake
 from warehouse.schema import LOAD_ORDER, TABLES
 
 AT = datetime(2025, 3, 1, 6, tzinfo=timezone.utc)
@@ -39,7 +39,7 @@ def _records(text: str = TEXT) -> dict[str, pa.Table]:
                   speaker="Ana Ruiz", speaker_start=6, speaker_end=14, speaker_entity_id="e-ruiz")
     fetch = Fetch("f1", "https://news.example.org/a", None, 200, 100, 5.0, "ab" * 32, "text/html", "utf-8", None, None,
                   None, None, 1, "2025-03-01T06:00:00+00:00")
-    return lake.run_tables("run-1", AT, [article], {"city/bridge.txt": "c" * 64},
+    return arrow.run_tables("run-1", AT, [article], {"city/bridge.txt": "c" * 64},
                            _Analysis([mention], [Entity("e-ruiz", "Ana Ruiz", "PERSON")], [quote]),
                            [Reject("x.bin", "read", "binary", "x.bin is not text")], [fetch])
 

@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from tests.warehouse.crash_child import Batch, build_records, changed, copy_batch, fetches, write_and_load
 from transforms.errors import PermanentError
 from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash
-from warehouse import lake
+from warehouse import arrow, lake
 from warehouse.load import CHECKS, connect, load_run, query_checks, query_counts
 from warehouse.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, ensure_db_shape, run_sql
 
@@ -199,11 +199,11 @@ def test_any_records_make_the_round_trip(tmp_path_factory: pytest.TempPathFactor
 # --- incoming files that cannot load whole are refused before the transaction -----------------------
 
 def test_rows_missing_a_required_value_are_refused_and_nothing_loads(tmp_path: Path, real: Batch) -> None:
-    tables = lake.run_tables("run-1", AT, real.articles, real.raw_hashes,
+    tables = arrow.run_tables("run-1", AT, real.articles, real.raw_hashes,
                              _Analysis(real.mentions, real.entities, real.quotes), real.rejects, real.fetches)
     mentions = tables["mentions"].to_pylist()
     mentions[3]["entity_id"] = None
-    tables["mentions"] = lake.to_arrow("mentions", mentions)
+    tables["mentions"] = arrow.to_arrow("mentions", mentions)
     con = _open(tmp_path)
     before = query_counts(con)
     with pytest.raises(PermanentError, match="run-1: 1 mentions rows have no entity_id"):
@@ -212,7 +212,7 @@ def test_rows_missing_a_required_value_are_refused_and_nothing_loads(tmp_path: P
 
 
 def test_rows_written_by_another_run_are_refused(tmp_path: Path, real: Batch) -> None:
-    tables = lake.run_tables("run-0", AT, real.articles, real.raw_hashes,
+    tables = arrow.run_tables("run-0", AT, real.articles, real.raw_hashes,
                              _Analysis(real.mentions, real.entities, real.quotes), [], [])
     con = _open(tmp_path)
     with pytest.raises(PermanentError, match="written by another run"):
@@ -225,7 +225,7 @@ def test_a_run_streamed_in_pieces_loads_as_it_does_whole(tmp_path: Path, real: B
     fs, root = lake.lake_filesystem(str(tmp_path / "lake"))
     parts = [copy_batch(real, tag) for tag in ("a", "b", "a")]  # the third part repeats the first: loaded once
     for number, part in enumerate(parts, start=1):
-        lake.write_part(fs, root, "run-1", number, lake.run_tables(
+        lake.write_part(fs, root, "run-1", number, arrow.run_tables(
             "run-1", AT, part.articles, part.raw_hashes, _Analysis(part.mentions, part.entities, part.quotes), [], []))
     pieces = lake.stream_run(fs, root, "run-1", max_bytes=1)
     whole = lake.read_run(fs, root, "run-1")
@@ -240,11 +240,11 @@ def test_a_run_streamed_in_pieces_loads_as_it_does_whole(tmp_path: Path, real: B
 
 
 def test_a_bad_piece_mid_way_rolls_the_whole_run_back(tmp_path: Path, real: Batch) -> None:
-    good = lake.run_tables("run-1", AT, real.articles, real.raw_hashes,
+    good = arrow.run_tables("run-1", AT, real.articles, real.raw_hashes,
                            _Analysis(real.mentions, real.entities, real.quotes), [], [])
     mentions = good["mentions"].to_pylist()
     mentions[0]["entity_id"] = None
-    bad = lake.to_arrow("mentions", mentions)
+    bad = arrow.to_arrow("mentions", mentions)
     con = _open(tmp_path)
     before = query_counts(con)
     streamed = {**good, "mentions": iter([good["mentions"].slice(0, 5), bad])}
@@ -322,7 +322,7 @@ def test_a_version_1_database_is_brought_to_the_current_version_without_losing_r
     apply(con)
     run_sql(con, "INSERT INTO schema_migrations VALUES (?, ?, now())", [version, name])
     fs, root = lake.lake_filesystem(str(tmp_path / "lake"))
-    tables = lake.run_tables("run-1", AT, real.articles, real.raw_hashes,
+    tables = arrow.run_tables("run-1", AT, real.articles, real.raw_hashes,
                              _Analysis(real.mentions, real.entities, real.quotes), real.rejects, real.fetches)
     lake.write_part(fs, root, "run-1", 1, tables)
     load_run(con, {"run_id": "run-1", "started_at": AT}, lake.read_run(fs, root, "run-1"))

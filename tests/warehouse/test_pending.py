@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.warehouse.crash_child import Analysis, small_batch, write_and_load
+from tests.warehouse.crash_child import small_batch, write_and_load
+from transforms.models import Analysis
 from tests.warehouse.test_concurrency import AT, _reference, _sound, held
-from warehouse import lake
+from warehouse import arrow, lake
 from warehouse.load import LoadPending
 from warehouse.pending import owner_key
 
@@ -18,7 +19,7 @@ from warehouse.pending import owner_key
 def _write_run(folder: Path, run_id: str, tag: str) -> dict[str, object]:
     fs, root = lake.lake_filesystem(str(folder / "lake"))
     b = small_batch(tag, 5, shared=2)
-    lake.write_part(fs, root, run_id, 1, lake.run_tables(run_id, AT, b.articles, b.raw_hashes,
+    lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, AT, b.articles, b.raw_hashes,
                                                           Analysis(b.mentions, b.entities, b.quotes), b.rejects,
                                                           b.fetches))
     return {"run_id": run_id, "started_at": AT, "status": "completed", "counts": "{}"}
