@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
@@ -21,7 +20,7 @@ from flows.sources import SourceConfig, discover
 from flows.warc import WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
 from transforms.documents import select_changed, select_not_rejected
 from transforms.feeds import unchanged_since_fetched
-from transforms.models import Document, Fetch, Reject, Validators, WorkItem
+from transforms.models import Document, Fetch, RawInput, Reject, Validators, WorkItem
 from warehouse.raw import read_raw_documents
 
 
@@ -76,8 +75,8 @@ def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, pre
 
 
 @task(cache_policy=NO_CACHE)
-def read_raw_batch(rows: list[dict[str, Any]], raw: str) -> Inputs:
-    documents, rejects = read_raw_documents(Path(raw), rows)
+def read_raw_batch(bodies: list[RawInput], raw: str) -> Inputs:
+    documents, rejects = read_raw_documents(Path(raw), bodies)
     return Inputs(documents, rejects)
 
 

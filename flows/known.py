@@ -11,7 +11,7 @@ from prefect.cache_policies import NO_CACHE
 
 from flows import report
 from transforms.errors import TransientError
-from transforms.models import Entity, Validators
+from transforms.models import Entity, RawInput, Validators
 from warehouse import backend
 from warehouse.checkpoints import query_checkpoints, query_warc_uris
 from warehouse.load import connect, query_known_entities, query_loaded_raw, query_validators
@@ -70,7 +70,7 @@ def query_known(warehouse: str, lock_timeout_s: float, lake_url: str, storage_op
 
 @retried
 def query_raw(warehouse: str, lock_timeout_s: float, lake_url: str, storage_options: dict[str, Any]
-              ) -> list[dict[str, Any]]:
+              ) -> list[RawInput]:
     """The raw bodies to extract again (`--reextract`)."""
     con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:

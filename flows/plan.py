@@ -11,7 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TypeVar
 
 from prefect.futures import PrefectFuture
 
@@ -34,7 +34,9 @@ from flows.sources import put_deferred_first
 from flows.states import check_configuration
 from flows.warc import WarcFile, WarcSpan
 from transforms.errors import PermanentError
-from transforms.models import Fetch, Reject, WorkItem
+from transforms.models import Fetch, RawInput, Reject, WorkItem
+
+V = TypeVar("V")
 
 
 @dataclass
@@ -45,7 +47,7 @@ class Plan:
     known: Known
     paths: list[Path] = field(default_factory=list)
     items: list[WorkItem] = field(default_factory=list)
-    raw_rows: list[dict[str, Any]] = field(default_factory=list)
+    raw: list[RawInput] = field(default_factory=list)
     files: list[WarcFile] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)  # found before any batch (part 0 of the run)
     fetches: list[Fetch] = field(default_factory=list)  # discovery's fetches (feeds, sitemaps, robots.txt)
@@ -54,19 +56,19 @@ class Plan:
     @property
     def total(self) -> int:
         """Inputs known ahead (WARC records stream: not counted)."""
-        return len(self.paths) + len(self.items) + len(self.raw_rows) + len(self.known.warc_uris)
+        return len(self.paths) + len(self.items) + len(self.raw) + len(self.known.warc_uris)
 
     @property
     def n_batches(self) -> int:
         """Batches known ahead (WARC files add more as they are read)."""
         size = self.run.options.batch_size
-        return sum(len(chunks(group, size)) for group in (self.paths, self.items, self.raw_rows, self.known.warc_uris))
+        return sum(len(chunks(group, size)) for group in (self.paths, self.items, self.raw, self.known.warc_uris))
 
     def describe(self) -> str:
         o, known = self.run.options, self.known
         read_before = sum(1 for f in self.files if known.checkpoints.get(f.location, (0, False))[1] and not o.force)
         return (f"{len(self.paths)} seed files, {len(self.items)} web items from {len(o.web_sources)} sources, "
-                f"{len(self.raw_rows)} raw bodies to re-extract, {len(self.files)} WARC files ({read_before} read to "
+                f"{len(self.raw)} raw bodies to re-extract, {len(self.files)} WARC files ({read_before} read to "
                 f"their end before), {len(known.warc_uris)} WARC records to re-extract")
 
     def batches(self) -> Iterator[PrefectFuture[Inputs]]:
@@ -82,7 +84,7 @@ class Plan:
             yield fetch_batch_task.submit(chunk, o.fetch, o.raw, previous, _only(urls, known.loaded), run.force,
                                           run.run_id,  # the run's batches share connections and politeness
                                           _only(urls, known.rejected), run.budget_until)
-        for chunk in chunks(self.raw_rows, o.batch_size):
+        for chunk in chunks(self.raw, o.batch_size):
             yield read_raw_batch.submit(chunk, o.raw)
         for chunk in chunks(known.warc_uris, o.batch_size):
             yield read_warc_records.submit(chunk, o.warc_options)
@@ -120,7 +122,7 @@ def plan_inputs(run: Run) -> Plan:
     if o.seeds:
         plan.paths, plan.rejects = list_seeds(o.seeds)
     if o.reextract:
-        plan.raw_rows = query_raw(o.warehouse, o.lock_timeout_s, o.lake_url, o.storage_options)
+        plan.raw = query_raw(o.warehouse, o.lock_timeout_s, o.lake_url, o.storage_options)
     if warcs:
         plan.files, lost = list_warc(warcs)
         plan.rejects += lost
@@ -132,7 +134,7 @@ def plan_inputs(run: Run) -> Plan:
     return plan
 
 
-def _only(keys: Iterator[str] | Sequence[str], mapping: Mapping[str, Any]) -> dict[str, Any]:
+def _only(keys: Iterator[str] | Sequence[str], mapping: Mapping[str, V]) -> dict[str, V]:
     """The entries of `mapping` a batch needs: task parameters are copied to every task (and over
     the network on Dask), so a batch gets its own URLs' hashes and validators, not the warehouse's."""
     return {key: mapping[key] for key in keys if key in mapping}

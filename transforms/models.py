@@ -207,3 +207,16 @@ class Analysis:
         return cls([m for p in parts for m in p.mentions], [e for p in parts for e in p.entities],
                    [q for p in parts for q in p.quotes], [r for p in parts for r in p.rejects],
                    {k: v for p in parts for k, v in p.nlp_status.items()})
+
+
+@dataclass(frozen=True)
+class RawInput:
+    """A body in the raw store to extract again (`--reextract`): the newest good fetch of a URL."""
+
+    url: str
+    final_url: str | None
+    content_hash: str
+    content_type: str | None
+    charset: str | None
+    fetch_id: str
+    source: str = "url"  # the source kind its article came from

@@ -12,12 +12,11 @@ from __future__ import annotations
 import gzip
 import os
 import tempfile
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 from transforms.documents import to_raw_hash
-from transforms.models import Document, Reject
+from transforms.models import Document, RawInput, Reject
 
 try:
     import zstandard
@@ -96,21 +95,17 @@ def _base(root: Path, content_hash: str) -> Path:
     return Path(root) / content_hash[:2] / content_hash[2:]
 
 
-def read_raw_documents(root: Path, fetched: Sequence[Mapping[str, Any]]) -> tuple[list[Document], list[Reject]]:
-    """Documents rebuilt from the raw store for re-extraction (no network).
-
-    `fetched` rows come from `warehouse.load.query_raw_inputs`: the newest good fetch of each URL.
-    """
+def read_raw_documents(root: Path, fetched: Sequence[RawInput]) -> tuple[list[Document], list[Reject]]:
+    """Documents rebuilt from the raw store for re-extraction (no network), from `warehouse.state.query_raw_inputs`."""
     documents: list[Document] = []
     rejects: list[Reject] = []
-    for row in fetched:
+    for raw in fetched:
         try:
-            body = read_raw(root, row["content_hash"])
+            body = read_raw(root, raw.content_hash)
         except RawStoreError as err:
-            rejects.append(Reject(row["url"], "read", "raw_missing", str(err), None, row["fetch_id"]))
+            rejects.append(Reject(raw.url, "read", "raw_missing", str(err), None, raw.fetch_id))
             continue
-        media_type = (row.get("content_type") or "text/html").split(";")[0].strip() or "text/html"
-        documents.append(Document(uri=row["url"], source=row.get("source") or "url", body=body,
-                                  media_type=media_type, charset=row.get("charset"),
-                                  url=row.get("final_url") or row["url"], fetch_id=row["fetch_id"]))
+        media_type = (raw.content_type or "text/html").split(";")[0].strip() or "text/html"
+        documents.append(Document(uri=raw.url, source=raw.source or "url", body=body, media_type=media_type,
+                                  charset=raw.charset, url=raw.final_url or raw.url, fetch_id=raw.fetch_id))
     return documents, rejects

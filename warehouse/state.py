@@ -4,10 +4,10 @@ fetch was deferred, and bodies already rejected at extraction (not worth extract
 from __future__ import annotations
 
 import json
-from typing import Any
 
 import duckdb
 
+from transforms.models import RawInput
 from warehouse.schema import run_sql
 
 RAW_INPUTS = """
@@ -26,10 +26,9 @@ RAW_INPUTS = """
 """
 
 
-def query_raw_inputs(con: duckdb.DuckDBPyConnection) -> list[dict[str, Any]]:
+def query_raw_inputs(con: duckdb.DuckDBPyConnection) -> list[RawInput]:
     """The newest good fetch of every URL that was extracted (or rejected at extraction), for `reextract`."""
-    columns = ["url", "final_url", "content_hash", "content_type", "charset", "fetch_id", "source"]
-    return [dict(zip(columns, row)) for row in run_sql(con, RAW_INPUTS)]
+    return [RawInput(*row) for row in run_sql(con, RAW_INPUTS)]
 
 
 DEFERRED = """
