@@ -34,6 +34,8 @@ class Inputs:
     unchanged: int = 0  # documents already loaded, 304s and URLs not requested
     not_requested: int = 0  # sitemap URLs whose <lastmod> is before our last fetch
     warc: WarcSpan | None = None  # a WARC batch: where it lies in its file (for the checkpoint)
+    filtered: int = 0  # records a source's URL or date filter left out
+    languages: dict[str, tuple[str, ...]] = field(default_factory=dict)  # document uri -> its source's languages
 
 
 @task(cache_policy=NO_CACHE)
@@ -62,7 +64,7 @@ def read_batch(seeds: str, paths: list[Path], loaded: dict[str, str], force: boo
 @task(cache_policy=NO_CACHE)
 def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, previous: dict[str, Validators],
                      loaded: dict[str, str], force: bool, session: str, rejected: dict[str, list[str]] | None = None,
-                     budget_until: float | None = None) -> Inputs:
+                     budget_until: float | None = None, languages: dict[str, tuple[str, ...]] | None = None) -> Inputs:
     wanted, skipped = unchanged_since_fetched(items, previous)  # under --force, previous is empty
     if skipped:
         get_run_logger().info("%d of %d URLs not requested: their sitemap <lastmod> is before our last fetch",
@@ -71,7 +73,8 @@ def fetch_batch_task(items: list[WorkItem], options: FetchOptions, raw: str, pre
     fresh, unchanged = select_changed(got.documents, loaded, force)
     fresh, known_rejects = select_not_rejected(fresh, {} if force else rejected or {})
     not_modified = sum(1 for f in got.fetches if f.not_modified)
-    return Inputs(fresh, got.rejects, got.fetches, unchanged + known_rejects + not_modified + len(skipped), len(skipped))
+    return Inputs(fresh, got.rejects, got.fetches, unchanged + known_rejects + not_modified + len(skipped), len(skipped),
+                  languages=languages or {})
 
 
 @task(cache_policy=NO_CACHE)
@@ -83,7 +86,9 @@ def read_raw_batch(bodies: list[RawInput], raw: str) -> Inputs:
 @task(cache_policy=NO_CACHE)
 def read_warc_task(file: WarcFile, start: int, batch_size: int, options: WarcOptions, budget: int | None) -> Inputs:
     batch = read_warc_batch(file, start, batch_size, options, budget)
-    return Inputs(batch.documents, batch.rejects, batch.fetches, batch.revisits, warc=batch.span)
+    languages = {d.uri: file.languages for d in batch.documents} if file.languages else {}
+    return Inputs(batch.documents, batch.rejects, batch.fetches, batch.revisits, warc=batch.span,
+                  filtered=batch.filtered, languages=languages)
 
 
 @task(cache_policy=NO_CACHE)

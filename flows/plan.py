@@ -77,13 +77,15 @@ class Plan:
         for chunk in chunks(self.paths, o.batch_size):
             mine = _only((to_display_name(p.relative_to(o.seeds).as_posix()) for p in chunk), known.loaded)
             yield read_batch.submit(o.seeds, chunk, mine, run.force)
+        wanted = {s.name: s.languages for s in o.web_sources if s.languages}  # sources' language filters
         for chunk in chunks(self.items, o.batch_size):
             urls = [item.url for item in chunk]
+            languages = {item.url: wanted[item.source_name] for item in chunk if item.source_name in wanted}
             # --force asks for every body again: no validators, so no 304s and no lastmod skips
             previous = {} if run.force else _only(urls, known.validators)
             yield fetch_batch_task.submit(chunk, o.fetch, o.raw, previous, _only(urls, known.loaded), run.force,
                                           run.run_id,  # the run's batches share connections and politeness
-                                          _only(urls, known.rejected), run.budget_until)
+                                          _only(urls, known.rejected), run.budget_until, languages)
         for chunk in chunks(self.raw, o.batch_size):
             yield read_raw_batch.submit(chunk, o.raw)
         for chunk in chunks(known.warc_uris, o.batch_size):

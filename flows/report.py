@@ -82,13 +82,15 @@ class BatchSummary:
 
 
 def batch_summary(documents: int, unchanged: int, articles: Sequence[Article], analysis: Analysis,
-                  rejects: Sequence[Reject], fetches: Sequence[Fetch], not_requested: int = 0) -> BatchSummary:
-    """The batch's counts; `unchanged` includes the `not_modified` (304) and `not_requested` (sitemap lastmod) URLs."""
+                  rejects: Sequence[Reject], fetches: Sequence[Fetch], not_requested: int = 0,
+                  filtered: int = 0) -> BatchSummary:
+    """The batch's counts; `unchanged` includes the `not_modified` (304) and `not_requested` (sitemap lastmod) URLs;
+    `filtered`: records and articles a source's filters left out (URL, date, language)."""
     counts: Counter[str] = Counter(documents=documents, unchanged=unchanged, articles=len(articles),
                                    mentions=len(analysis.mentions), quotes=len(analysis.quotes),
                                    rejected=len(rejects), fetches=len(fetches),
                                    not_modified=sum(1 for f in fetches if f.not_modified), not_requested=not_requested,
-                                   deferred=sum(1 for f in fetches if f.error_class == "deferred"))
+                                   deferred=sum(1 for f in fetches if f.error_class == "deferred"), filtered=filtered)
     counts.update(status for status in analysis.nlp_status.values() if status != "ok")  # unsupported_language, ...
     failures = Counter(f"{urlsplit(f.url).hostname}: {f.error_class}" for f in fetches if f.error_class)
     names = {m.entity_id: m.canonical for m in analysis.mentions}

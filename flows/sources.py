@@ -52,6 +52,7 @@ class SourceConfig(BaseModel):
     max_records: int | None = Field(default=None, ge=1)  # kind "warc": records read into documents or rejects, per run
     since: datetime | None = None  # a TOML date or datetime; naive means UTC
     until: datetime | None = None  # kind "warc": records whose WARC-Date is before this
+    languages: tuple[str, ...] = ()  # keep only articles detected in these languages (ISO 639-1); empty: all
     allow: tuple[str, ...] = ()  # regexes searched in the URL; when given, one must match
     deny: tuple[str, ...] = ()  # regexes searched in the URL; any match drops it
     group: str | None = None
@@ -73,6 +74,17 @@ class SourceConfig(BaseModel):
     @classmethod
     def _aware(cls, value: datetime | None) -> datetime | None:
         return value.replace(tzinfo=UTC) if value is not None and value.tzinfo is None else value
+
+    @field_validator("languages")
+    @classmethod
+    def _languages_known(cls, tags: tuple[str, ...]) -> tuple[str, ...]:
+        from transforms.language import normalise_language
+
+        codes = tuple(normalise_language(tag) for tag in tags)
+        unknown = [tag for tag, code in zip(tags, codes) if code is None]
+        if unknown:
+            raise ValueError(f"{', '.join(map(repr, unknown))}: not a language (use ISO 639-1 codes such as \"en\")")
+        return tuple(code for code in codes if code)
 
     @field_validator("allow", "deny")
     @classmethod

@@ -24,6 +24,7 @@ from flows.loading import WarcLoads
 from flows.plan import Plan
 from flows.run import Run
 from transforms.errors import PermanentError
+from transforms.language import split_by_language
 from transforms.models import Analysis, Article, Entity, Reject
 from warehouse import arrow, backend, lake
 
@@ -66,6 +67,7 @@ class Extraction:
     inputs: Inputs
     articles: list[Article] = field(default_factory=list)
     rejects: list[Reject] = field(default_factory=list)
+    filtered: int = 0  # articles a source's language filter left out
 
 
 @task(cache_policy=NO_CACHE)
@@ -78,7 +80,8 @@ def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
     except Exception as err:  # noqa: BLE001 - a failed batch rejects its documents; the other batches load
         get_run_logger().exception("extraction failed for a whole batch of %d documents", len(inputs.documents))
         articles, rejects = [], reject_all(inputs.documents, "extract", err)
-    return Extraction(inputs, articles, rejects)
+    kept, left_out = split_by_language(articles, inputs.languages)  # a source's `languages` filter
+    return Extraction(inputs, kept, rejects, len(left_out))
 
 
 @task(cache_policy=NO_CACHE)
@@ -111,4 +114,4 @@ def write_batch(run: Run, part: int, extraction: Extraction, analysis: Analysis)
         fs, root = lake.lake_filesystem(o.lake_url, o.storage_options)
         lake.write_part(fs, root, run.run_id, part, tables)
     return report.batch_summary(len(inputs.documents), inputs.unchanged, articles, analysis, rejects,
-                                inputs.fetches, inputs.not_requested)
+                                inputs.fetches, inputs.not_requested, inputs.filtered + extraction.filtered)

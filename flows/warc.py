@@ -52,6 +52,7 @@ class WarcFile:
     source_name: str
     filter: RecordFilter = RecordFilter()
     max_records: int | None = None  # the source's budget of records turned into documents or rejects
+    languages: tuple[str, ...] = ()  # the source's language filter, applied once extraction has detected it
 
 
 @dataclass
@@ -323,7 +324,8 @@ def warc_files(sources: Sequence[Any]) -> tuple[list[WarcFile], list[Reject]]:
         for location in found:
             if location not in seen:
                 seen.add(location)
-                files.append(WarcFile(location, source.name, keep, source.max_records or source.max_items))
+                files.append(WarcFile(location, source.name, keep, source.max_records or source.max_items,
+                                      tuple(source.languages)))
     return files, rejects
 
 

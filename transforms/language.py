@@ -20,6 +20,7 @@ declaration, if any, is used and provenance says `("language", "declared")`.
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -113,3 +114,18 @@ def identify_language(article: Article, guess: LanguageGuess | None = None) -> A
     confidence = guess.confidence if language is not None and language == guess.language else None
     return replace(article, language=language, language_confidence=confidence, provenance=tuple(provenance))
 
+
+def split_by_language(articles: Sequence[Article], wanted: Mapping[str, Sequence[str]]
+                      ) -> tuple[list[Article], list[Article]]:
+    """The articles a source's `languages` filter keeps, and those it leaves out.
+
+    `wanted` maps a document's uri to its source's languages (ISO 639-1 codes); a document
+    not in it keeps any language. An article whose language is undetermined is left out
+    wherever a filter applies: a filter says which languages are wanted, and that one is not known.
+    """
+    kept: list[Article] = []
+    left: list[Article] = []
+    for article in articles:
+        languages = wanted.get(article.uri)
+        (kept if not languages or article.language in languages else left).append(article)
+    return kept, left

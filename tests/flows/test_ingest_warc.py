@@ -170,3 +170,23 @@ def test_reextract_reads_the_records_back_by_offset(runs: dict[str, Any]) -> Non
     counts = _query(runs["warc"], "SELECT counts FROM runs ORDER BY started_at")[-1][0]
     articles = runs["first"]["articles"]
     assert f'"articles": {articles}' in counts
+
+
+def test_a_language_filter_keeps_only_its_languages(runs: dict[str, Any], built: dict[str, Any],
+                                                    tmp_path: Path) -> None:
+    """`languages = ["fr"]` on a WARC source: the French articles load, the others are counted as filtered."""
+    from flows.ingest import ingest_news
+
+    french = _query(runs["warc"], "SELECT count(*) FROM articles WHERE language = 'fr'")[0][0]
+    others = _query(runs["warc"], "SELECT count(*) FROM articles WHERE language IS DISTINCT FROM 'fr'")[0][0]
+    assert french >= 1 and others >= 1  # the archive holds both, so the filter has something to do
+    warehouse = tmp_path / "fr.duckdb"
+    state = ingest_news(seeds="", warehouse=str(warehouse), lake_url=str(tmp_path / "lake"), raw=str(tmp_path / "raw"),
+                        workers=1, max_reject_rate=1.0, return_state=True,
+                        sources=[{"name": "fr-only", "kind": "warc", "urls": [str(built["warc"]), str(built["plain"])],
+                                  "languages": ["French"]}])
+    assert not state.is_failed(), state.message
+    assert _query(warehouse, "SELECT DISTINCT language FROM articles") == [("fr",)]
+    assert _query(warehouse, "SELECT count(*) FROM articles")[0][0] == french
+    counts = _query(warehouse, "SELECT counts FROM runs")[0][0]
+    assert f'"filtered": {others}' in counts

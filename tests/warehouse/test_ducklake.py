@@ -18,7 +18,8 @@ import pytest
 from tests.warehouse.crash_child import Batch, small_batch, write_and_load
 from transforms.models import Analysis
 from tests.warehouse.postgres import new_database, running_postgres
-from warehouse import arrow, backend, catalog, ducklake
+from warehouse import arrow, backend, ducklake
+from warehouse.catalog import CatalogUnreachable
 from warehouse.load import query_checks, query_counts
 from warehouse.migrate import migrate_warehouse, query_key_digest
 from warehouse.schema import TABLES
@@ -225,6 +226,6 @@ def test_sqlite_catalog_for_one_machine(tmp_path: Path) -> None:
 
 
 def test_an_unreachable_catalog_is_one_clear_line(tmp_path: Path) -> None:
-    with pytest.raises(catalog.CatalogUnreachable, match="is its database running"):
+    with pytest.raises(CatalogUnreachable, match="is its database running"):
         backend.connect("ducklake:postgres:dbname=nope host=127.0.0.1 port=1 user=nobody connect_timeout=2",
                         lake=str(tmp_path / "lake"))
