@@ -8,6 +8,7 @@ the flow only ever holds the batches in its window.
 
 from __future__ import annotations
 
+from collections import deque
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -93,22 +94,49 @@ class Plan:
         yield from self._warc_batches()
 
     def _warc_batches(self) -> Iterator[PrefectFuture[Inputs]]:
-        """A WARC file's batches one after another: each starts where the one before ended."""
-        o = self.run.options
+        """The WARC files' batches: a file's batches one after another (each starts where the one before ended),
+        several files read at once (up to the batch window), so their reads overlap (on Dask, many files at once).
+        A source with a `max_records` budget reads one file at a time, so that its budget is exact."""
+        o, known = self.run.options, self.known
         budgets = {s.name: s.max_records or s.max_items for s in o.warc_sources}
-        for file in self.files:
-            start, done = (0, False) if o.force else self.known.checkpoints.get(file.location, (0, False))
-            next_offset: int | None = None if done else start
-            while next_offset is not None and budgets[file.source_name] != 0:
-                budget = budgets[file.source_name]
-                future = read_warc_task.submit(file, next_offset, o.batch_size, o.warc_options, budget)
-                span = future.result().warc
-                assert span is not None  # a WARC batch always says where it lies
-                self.spans[future] = span
-                yield future
-                next_offset = span.next_offset
-                if budget is not None:
-                    budgets[file.source_name] = budget - span.taken
+        waiting = deque(self.files)
+        reading: deque[tuple[WarcFile, PrefectFuture[Inputs]]] = deque()
+        budgeted_busy: set[str] = set()
+
+        def read(file: WarcFile, offset: int) -> None:
+            reading.append((file, read_warc_task.submit(file, offset, o.batch_size, o.warc_options,
+                                                        budgets[file.source_name])))
+
+        def start_files() -> None:
+            for _ in range(len(waiting)):
+                if len(reading) >= o.window:
+                    return
+                file = waiting.popleft()
+                start, done = (0, False) if o.force else known.checkpoints.get(file.location, (0, False))
+                if done or budgets[file.source_name] == 0:
+                    continue
+                if budgets[file.source_name] is not None:
+                    if file.source_name in budgeted_busy:
+                        waiting.append(file)  # after the source's file being read
+                        continue
+                    budgeted_busy.add(file.source_name)
+                read(file, start)
+
+        start_files()
+        while reading:
+            file, future = reading.popleft()
+            span = future.result().warc
+            assert span is not None  # a WARC batch always says where it lies
+            self.spans[future] = span
+            yield future
+            budget = budgets[file.source_name]
+            if budget is not None:
+                budget = budgets[file.source_name] = budget - span.taken
+            if span.next_offset is not None and budget != 0:
+                read(file, span.next_offset)
+            else:
+                budgeted_busy.discard(file.source_name)
+            start_files()
 
 
 def plan_inputs(run: Run) -> Plan:

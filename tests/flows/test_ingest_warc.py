@@ -190,3 +190,21 @@ def test_a_language_filter_keeps_only_its_languages(runs: dict[str, Any], built:
     assert _query(warehouse, "SELECT count(*) FROM articles")[0][0] == french
     counts = _query(warehouse, "SELECT counts FROM runs")[0][0]
     assert f'"filtered": {others}' in counts
+
+
+def test_a_record_budget_holds_across_files_read_side_by_side(built: dict[str, Any], prefect_harness: None,
+                                                               tmp_path: Path) -> None:
+    """Files are read several at a time, except a source with a budget: its files one after another, so
+    `max_records` is exact; a second run goes on where the first stopped, in the file it stopped in."""
+    from flows.ingest import ingest_news
+
+    warehouse = tmp_path / "budget.duckdb"
+    source = {"name": "budget", "kind": "warc", "urls": [str(built["warc"]), str(built["plain"])], "max_records": 3}
+    for _ in range(2):
+        state = ingest_news(seeds="", warehouse=str(warehouse), lake_url=str(tmp_path / "lake"),
+                            raw=str(tmp_path / "raw"), workers=1, batch_size=2, max_reject_rate=1.0,
+                            return_state=True, sources=[source])
+        assert not state.is_failed(), state.message
+    records = _query(warehouse, "SELECT file, records, done FROM warc_checkpoints ORDER BY file")
+    assert sum(n for _, n, _ in records) == 6, records  # 3 per run, whatever the files and batches
+    assert [Path(f).name for f, _, _ in records] == ["news.warc.gz"]  # the first file still had records left
