@@ -19,7 +19,6 @@ In a match report of a team sport (`to_team_sport`), a country named as a side
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
@@ -38,6 +37,7 @@ from transforms.gazetteer import (
     to_organisation,
     to_religion,
 )
+from transforms.ids import to_coarse_type, to_entity_id
 from transforms.models import Article, Entity, Mention
 from transforms.names import TITLES, normalise_name, normalise_person_name, to_name_key
 from transforms.truecase import is_caps_word
@@ -48,9 +48,7 @@ __all__ = [
     "extract_entities",
     "find_mentions",
     "prepare_pipeline",
-    "to_coarse_type",
     "to_country",
-    "to_entity_id",
     "to_team_sport",
 ]
 
@@ -58,7 +56,6 @@ __all__ = [
 ENTITY_LABELS: frozenset[str] = frozenset(
     {"PERSON", "ORG", "GPE", "LOC", "FAC", "NORP", "EVENT", "PRODUCT", "WORK_OF_ART", "LAW", "LANGUAGE"}
 )
-_COARSE = {"PERSON": "PERSON", "ORG": "ORG", "GPE": "PLACE", "LOC": "PLACE", "FAC": "PLACE", "NORP": "NORP"}
 # Short all-caps words that the gazetteer must not tag in an all-caps headline.
 _RULER_SKIP = frozenset({"WHO", "AU", "EC", "Fed", "GB", "CIS", "Lao", "Pole", "Turk", "Scot", "Finn", "Dane"})
 _ACRONYM_PAREN = re.compile(r"\(\s*[A-Z][A-Za-z0-9&.]{1,9}\s*\)")
@@ -359,17 +356,6 @@ def _is_demonym(text: str) -> bool:
 
 
 # --- resolution ---------------------------------------------------------------------------------
-
-
-def to_coarse_type(label: str) -> str:
-    """PERSON, ORG, PLACE (GPE/LOC/FAC), NORP or MISC: the type part of an entity id."""
-    return _COARSE.get(label, "MISC")
-
-
-def to_entity_id(name: str, type_: str) -> str:
-    """Stable id from the canonical name (case, diacritics, suffixes folded) and coarse type."""
-    key = f"{to_coarse_type(type_)}:{to_name_key(name)}"
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,11 @@ between stages. Offsets (`start`, `end`) are character offsets into
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+# The ids live in transforms.ids; these two are imported from here by many callers.
+from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash
 
 
 def iso_utc(moment: datetime) -> str:
@@ -127,15 +129,6 @@ class Extracted:
     article: Article | None = None
     reject: Reject | None = None
     notes: tuple[str, ...] = field(default_factory=tuple)
-
-
-def to_article_id(key: str) -> str:
-    """Stable article id from a canonical URL or `seed:<relative path>`."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def to_content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
 
 
 @dataclass(frozen=True)

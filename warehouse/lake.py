@@ -7,7 +7,6 @@ temporary name and renamed, so a reader never sees half a file.
 
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 import os
@@ -24,6 +23,7 @@ import pyarrow.parquet as pq
 
 from transforms.documents import to_raw_hash
 from transforms.fingerprints import to_fingerprints
+from transforms.ids import to_reject_id
 from transforms.models import Article, Document, Entity, Mention, Quote, Reject
 from warehouse.schema import LOAD_ORDER, TABLES
 
@@ -244,8 +244,7 @@ def to_quote_id(quote: Quote, content_hash: str) -> str:
 def reject_rows(rejects: Sequence[Reject], run_id: str, at: datetime) -> list[dict[str, Any]]:
     rows = []
     for r in rejects:
-        key = json.dumps([r.uri, r.stage, r.reason, r.article_id, r.fetch_id])
-        reject_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+        reject_id = to_reject_id(r.uri, r.stage, r.reason, r.article_id, r.fetch_id)
         rows.append({**asdict(r), "reject_id": reject_id, "run_id": run_id, "rejected_at": at})
     return rows
 

@@ -13,10 +13,10 @@ from transforms.entities import (
     extract_entities,
     prepare_pipeline,
     to_country,
-    to_entity_id,
     to_team_sport,
 )
-from transforms.models import Article, Entity, to_content_hash
+from transforms.ids import to_content_hash, to_entity_id
+from transforms.models import Article, Entity
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_entities.json"
 REGENERATE = "python -m bench.entities --regenerate-golden"
