@@ -199,10 +199,10 @@ def put_deferred_first(
     names = {source.name: source for source in sources}
     listed = {item.url for item in items}
     now = iso_utc(datetime.now(UTC))
-    missing = [WorkItem(url, name, "urls", now, group=names[name].group) for url, name in deferred.items()
+    missing = [WorkItem(url, name, "urls", now) for url, name in deferred.items()
                if url not in listed and name in names]
     return missing + [i for i in items if i.url in deferred] + [i for i in items if i.url not in deferred]
 
 
 def _context(source: SourceConfig, now: str) -> dict[str, Any]:
-    return {"source_name": source.name, "source_kind": source.kind, "discovered_at": now, "group": source.group}
+    return {"source_name": source.name, "source_kind": source.kind, "discovered_at": now}

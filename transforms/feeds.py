@@ -22,7 +22,7 @@ import re
 import time
 import zlib
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
@@ -82,7 +82,6 @@ class Parsed:
     items: tuple[WorkItem, ...] = ()
     sitemaps: tuple[ChildSitemap, ...] = ()
     rejects: tuple[Reject, ...] = ()
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 # --- URLs -------------------------------------------------------------------
@@ -109,20 +108,20 @@ def normalise_url(url: str, base: str | None = None) -> str:
         raise UrlError("invalid_url", f"{url!r} is not a valid URL ({exc})") from exc
 
 
-def parse_url_list(text: str, *, source_name: str, source_kind: str, discovered_at: str, group: str | None = None) -> Parsed:
+def parse_url_list(text: str, *, source_name: str, source_kind: str, discovered_at: str) -> Parsed:
     """A list of URLs, one a line; blank lines and `#` comments are skipped."""
     urls = [line.strip() for line in text.splitlines()]
-    return _items_from_urls([u for u in urls if u and not u.startswith("#")], "text", source_name, source_kind, discovered_at, group)
+    return _items_from_urls([u for u in urls if u and not u.startswith("#")], "text", source_name, source_kind, discovered_at)
 
 
 def _items_from_urls(
-    urls: Iterable[str], fmt: str, source_name: str, source_kind: str, discovered_at: str, group: str | None
+    urls: Iterable[str], fmt: str, source_name: str, source_kind: str, discovered_at: str
 ) -> Parsed:
     items: list[WorkItem] = []
     rejects: list[Reject] = []
     for url in urls:
         try:
-            items.append(WorkItem(normalise_url(url), source_name, source_kind, discovered_at, group=group))
+            items.append(WorkItem(normalise_url(url), source_name, source_kind, discovered_at))
         except UrlError as exc:
             rejects.append(Reject(url, STAGE, exc.reason, str(exc)))
     return Parsed(fmt, tuple(items), rejects=tuple(rejects))
@@ -138,7 +137,6 @@ def parse_source(
     source_name: str,
     source_kind: str,
     discovered_at: str,
-    group: str | None = None,
     max_bytes: int = MAX_FEED_BYTES,
 ) -> Parsed:
     """Work items from a feed or sitemap body (any supported format, gzipped or not).
@@ -156,7 +154,7 @@ def parse_source(
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         return _invalid(url, "empty_feed", f"{url}: the feed or sitemap is empty")
-    ctx = _Context(url, source_name, source_kind, discovered_at, group)
+    ctx = _Context(url, source_name, source_kind, discovered_at)
     if stripped[:1] == b"{":
         return _nothing_usable(_parse_json_feed(stripped, ctx), ctx)
     if stripped[:1] == b"<":
@@ -173,7 +171,7 @@ def parse_source(
         return _nothing_usable(_parse_feed(stripped, ctx), ctx)
     text = stripped.decode("utf-8", errors="replace")
     if re.search(r"^\s*https?://", text, re.MULTILINE) and b"\x00" not in stripped:
-        return parse_url_list(text, source_name=source_name, source_kind=source_kind, discovered_at=discovered_at, group=group)
+        return parse_url_list(text, source_name=source_name, source_kind=source_kind, discovered_at=discovered_at)
     return _invalid(url, malformed, f"{url}: not a feed, sitemap or URL list (starts with {stripped[:20]!r})")
 
 
@@ -196,7 +194,6 @@ class _Context:
     source_name: str
     source_kind: str
     discovered_at: str
-    group: str | None
 
     @property
     def malformed(self) -> str:
@@ -204,7 +201,7 @@ class _Context:
 
     def item(self, link: str, published_at: str | None, title: str | None, modified_by: str | None = None) -> WorkItem:
         return WorkItem(
-            normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title, self.group,
+            normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title,
             modified_by,
         )
 
@@ -325,14 +322,13 @@ def _parse_feed(body: bytes, ctx: _Context) -> Parsed:
             items.append(ctx.item(link, published, title if isinstance(title, str) else None))
         except UrlError as exc:
             rejects.append(Reject(link, STAGE, exc.reason, str(exc)))
-    notes = (f"feed is not well-formed, read leniently: {parsed.get('bozo_exception')}",) if parsed.get("bozo") else ()
     problem = parsed.get("bozo_exception")
     if parsed.get("bozo") and not isinstance(problem, (feedparser.CharacterEncodingOverride, feedparser.NonXMLContentType)):
         said = str(problem).strip() or type(problem).__name__
         rejects.insert(0, Reject(ctx.url, STAGE, ctx.malformed, f"{ctx.url}: feed is not well-formed XML ({said}); "
                                  f"{len(items)} entries read leniently"))
     fmt = "atom" if version.startswith("atom") else "rss"
-    return Parsed(fmt, tuple(items), rejects=tuple(rejects), notes=notes)
+    return Parsed(fmt, tuple(items), rejects=tuple(rejects))
 
 
 def _entry_link(entry: feedparser.FeedParserDict) -> str | None:

@@ -141,7 +141,6 @@ class WorkItem:
     discovered_at: str  # ISO 8601 UTC
     published_at: str | None = None  # ISO 8601 UTC, from the feed or sitemap entry
     title: str | None = None  # as given by the feed entry
-    group: str | None = None  # the source's group, if configured
     # The sitemap's <lastmod>: the page has not changed since (a date alone means the end of that day).
     # None when the source gives none or is configured not to be trusted on it (trust_lastmod = false).
     modified_by: str | None = None

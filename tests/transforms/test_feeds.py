@@ -37,7 +37,6 @@ def parse(name: str, url: str | None = None) -> Parsed:
         source_name="test",
         source_kind="feed",
         discovered_at=NOW,
-        group="g",
     )
 
 
@@ -49,7 +48,7 @@ def test_rss_091_keeps_links_and_drops_tracking_and_fragments() -> None:
         "https://news.example.org/2024/11/cafe-reopens.html",
     ]
     assert parsed.items[1].title == "Café on the quay reopens"
-    assert parsed.items[0].group == "g" and parsed.items[0].discovered_at == NOW
+    assert parsed.items[0].source_name == "test" and parsed.items[0].discovered_at == NOW
 
 
 def test_rss_10_rdf_dates_are_converted_to_utc() -> None:
@@ -71,7 +70,7 @@ def test_rss_20_resolves_relative_links_against_the_feed_url() -> None:
 
 def test_atom_uses_the_alternate_link_and_published_date() -> None:
     parsed = parse("atom.xml")
-    assert parsed.format == "atom" and not parsed.notes
+    assert parsed.format == "atom" and not parsed.rejects
     assert [(i.url, i.published_at) for i in parsed.items] == [
         ("https://blog.example.io/posts/night-trains", "2024-04-02T02:30:00Z"),
         ("https://blog.example.io/posts/bike-lanes", "2024-03-28T14:00:00Z"),
