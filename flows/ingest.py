@@ -39,7 +39,7 @@ from flows.sources import SourceConfig, discover, put_deferred_first
 from flows.states import check_configuration, final_state, stopped_state
 from transforms.documents import select_changed, select_not_rejected
 from flows.warc import CheckpointQueue, WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
-from transforms.feeds import unchanged_since_fetched
+from transforms.sitemaps import unchanged_since_fetched
 from transforms.errors import PermanentError, TransientError
 from transforms.models import Document, Entity, Fetch, Reject, Validators, WorkItem
 from warehouse import backend, lake

@@ -31,7 +31,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flows.fetch import Fetcher, FetchOptions, run_sync, session_fetcher
-from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
+from transforms.discovery import parse_source, parse_url_list, select_items
+from transforms.feeds import FEED_TYPES, Parsed, parse_datetime
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
 STAGE = "discover"
