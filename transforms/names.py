@@ -29,8 +29,6 @@ TITLES: frozenset[str] = frozenset(
     analyst economist professor author writer actor actress singer officer agent detective inspector
     superintendent marshal commander leader head founder owner executive editor correspondent""".split()
 )
-# Roles that may sit between a country and a name: "US President Joe Biden".
-_ROLE_WORDS = frozenset("president minister premier chancellor leader king queen envoy ambassador".split())
 CORPORATE_SUFFIXES: frozenset[str] = frozenset(
     "inc incorporated ltd limited llc plc corp corporation co company ag gmbh sa nv bv spa oyj ab asa kk lp llp "
     "pty pte sarl srl".split()
@@ -110,12 +108,6 @@ def normalise_person_name(name: str) -> str:
     return current
 
 
-def drop_title_words(words: list[str]) -> int:
-    """How many leading words of a mention are titles or roles (keeps one word)."""
-    kept = _drop_titles(list(words))
-    return len(words) - len(kept)
-
-
 @lru_cache(maxsize=_CACHE)
 def to_name_key(name: str) -> str:
     """Matching key: normalised, case and diacritics folded, corporate suffix dropped."""
@@ -126,10 +118,6 @@ def to_name_key(name: str) -> str:
     while len(words) > 1 and words[0] == "the" and " ".join(words[:2]) not in _KEEP_THE:
         words = words[1:]
     return " ".join(words)
-
-
-def is_role_word(word: str) -> bool:
-    return word.casefold() in _ROLE_WORDS
 
 
 # --- person names: full names and the short forms they answer to ---------------------------------

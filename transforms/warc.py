@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -26,9 +26,9 @@ from transforms.models import Document, Fetch, Reject, iso_utc
 
 STAGE = "read"
 SOURCE = "warc"
+# Records that carry a document; the others (warcinfo, request, metadata, revisit, ...) are skipped
+# without a reject (a revisit is counted as unchanged).
 DOCUMENT_TYPES = frozenset({"response", "resource"})
-# Records that carry no document: skipped without a reject (a revisit is counted as unchanged).
-SKIPPED_TYPES = frozenset({"warcinfo", "request", "metadata", "conversion", "continuation"})
 _CHUNK_SIZE = re.compile(rb"^([0-9a-fA-F]+)")
 
 
@@ -205,8 +205,3 @@ def _inflate(data: bytes, limit: int, gzip: bool) -> bytes:
     if len(out) > limit:
         raise ValueError(f"the body decompresses to more than {limit} bytes")
     return out
-
-
-def record_filter(allow: Sequence[str] = (), deny: Sequence[str] = (), since: datetime | None = None,
-                  until: datetime | None = None) -> RecordFilter:
-    return RecordFilter(tuple(allow), tuple(deny), since, until)
