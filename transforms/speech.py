@@ -42,6 +42,8 @@ _STOP = ",.;:!?()[]\n«»“”„‟\"‹›「」『』" + _DASHES
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _PARTICLES = frozenset({"de", "van", "von", "der", "da", "di", "du", "la", "le", "del", "dos", "al", "bin", "ibn"})
 MAX_SPEAKER_WORDS = 8
+# Between a closing mark and the verb after it: optional punctuation, then an optional dash.
+_AFTER_MARK = rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
 
 
 @dataclass(frozen=True)
@@ -67,8 +69,7 @@ class SpeechCues:
     def after(self) -> re.Pattern[str]:
         """What follows a closing mark: `, — сказал Имя`, `, a déclaré Nom`, `, explique-t-il`."""
         return re.compile(
-            rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
-            rf"(?P<verb>(?<!\w){self.verb_pattern})(?P<inv>{self.inverted_pattern})?",
+            rf"{_AFTER_MARK}(?P<verb>(?<!\w){self.verb_pattern})(?P<inv>{self.inverted_pattern})?",
             re.IGNORECASE,
         )
 
@@ -81,8 +82,8 @@ class SpeechCues:
         auxiliaries = "|".join(sorted({re.escape(p[0]) for p in pairs}, key=len, reverse=True))
         participles = "|".join(sorted({re.escape(p[1]) for p in pairs}, key=len, reverse=True))
         return re.compile(
-            rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
-            rf"(?P<verb>(?<!\w)(?:{auxiliaries})(?P<inv>{self.inverted_pattern})[ \t\u00a0]+(?:{participles})(?!\w))",
+            rf"{_AFTER_MARK}(?P<verb>(?<!\w)(?:{auxiliaries})(?P<inv>{self.inverted_pattern})"
+            rf"[ \t\u00a0]+(?:{participles})(?!\w))",
             re.IGNORECASE,
         )
 
