@@ -26,12 +26,8 @@ from spacy.tokens import Doc
 
 from bench.eval_entities import TO_CONLL, read_conll, score_conll
 from bench.seed import MODEL, REPO, read_seed_article
-from transforms.entities import (
-    MentionSpan,
-    extract_entities,
-    find_mentions,
-    prepare_pipeline,
-)
+from transforms.entities import extract_entities, prepare_pipeline
+from transforms.mentions import MentionSpan, find_mentions
 from transforms.models import Article, to_content_hash
 
 GOLDEN = REPO / "tests" / "golden" / "seed_entities.json"

@@ -30,7 +30,10 @@ import spacy
 from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
-from transforms.entities import extract_entities, find_mentions, prepare_pipeline, to_country, to_entity_id
+from transforms.entities import extract_entities, prepare_pipeline
+from transforms.gazetteer import to_country
+from transforms.mentions import find_mentions
+from transforms.ids import to_entity_id
 from transforms.models import Article, to_content_hash
 
 CONLL_TYPES = ("PER", "ORG", "LOC", "MISC")

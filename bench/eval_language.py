@@ -113,7 +113,8 @@ def score_quotes(items: list[dict[str, Any]]) -> dict[str, Any]:
 def score_entities(items: list[dict[str, Any]], models: dict[str, str]) -> dict[str, Any]:
     """Mention F1 (name and coarse type) of each language's pipeline on texts with gold entities."""
     from flows.analyse import load_pipeline
-    from transforms.entities import extract_entities, to_coarse_type
+    from transforms.entities import extract_entities
+    from transforms.ids import to_coarse_type
 
     by_language: dict[str, list[dict[str, Any]]] = defaultdict(list)
     for item in items:

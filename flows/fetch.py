@@ -54,6 +54,7 @@ import httpx
 from protego import Protego
 
 from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, sniff_charset, sniff_media_type
+from transforms.ids import to_attempt_id
 from transforms.models import Document, Fetch, Reject, Validators, WorkItem, iso_utc
 from flows.addresses import AddressBook, AddressRefused, PinnedBackend, Resolver, parse_networks
 from flows.politeness import FIRST, RETRY, HostSlots, Lease
@@ -137,7 +138,7 @@ class _UrlClock:
 
 
 def _fetch_id(url: str, attempt: int) -> str:
-    return hashlib.sha256(f"{url}\n{attempt}\n{time.time_ns()}\n{random.random()}".encode()).hexdigest()[:32]
+    return to_attempt_id(url, attempt, f"{time.time_ns()}\n{random.random()}")
 
 
 def _phase(trace: _Trace) -> str:

@@ -19,7 +19,7 @@ from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover
 from flows.warc import WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
 from transforms.documents import select_changed, select_not_rejected
-from transforms.feeds import unchanged_since_fetched
+from transforms.sitemaps import unchanged_since_fetched
 from transforms.models import Document, Fetch, RawInput, Reject, Validators, WorkItem
 from warehouse.raw import read_raw_documents
 

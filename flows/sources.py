@@ -31,7 +31,8 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from flows.fetch import Fetcher, FetchOptions, run_sync, session_fetcher
-from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
+from transforms.discovery import parse_source, parse_url_list, select_items
+from transforms.feeds import FEED_TYPES, Parsed, parse_datetime
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
 STAGE = "discover"
@@ -211,10 +212,10 @@ def put_deferred_first(
     names = {source.name: source for source in sources}
     listed = {item.url for item in items}
     now = iso_utc(datetime.now(UTC))
-    missing = [WorkItem(url, name, "urls", now, group=names[name].group) for url, name in deferred.items()
+    missing = [WorkItem(url, name, "urls", now) for url, name in deferred.items()
                if url not in listed and name in names]
     return missing + [i for i in items if i.url in deferred] + [i for i in items if i.url not in deferred]
 
 
 def _context(source: SourceConfig, now: str) -> dict[str, Any]:
-    return {"source_name": source.name, "source_kind": source.kind, "discovered_at": now, "group": source.group}
+    return {"source_name": source.name, "source_kind": source.kind, "discovered_at": now}

@@ -15,20 +15,16 @@ Friday"); a relative pronoun is the source as written ("a lawyer, who said ...":
 "who"), its entity the antecedent's; besides speech and belief, verbs of stance
 attribute their object ("X endorsed Cruz", "the poll showed Clinton ahead").
 
-The speaker's entity is the mention that covers the head of the speaker
-phrase ("a Kremlin insider" has none even though "Kremlin" is an ORG);
-pronouns ("he", "she") point at the most recent person quoted or named.
+Which entity a speaker is (the mention at the head of the speaker phrase; a
+pronoun's person) is found in `transforms.speakers`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from bisect import bisect_left, bisect_right
+from bisect import bisect_right
 from dataclasses import dataclass
 
 from spacy.tokens import Doc, Span, Token
-
-from transforms.models import Mention
 
 # Verbs that introduce speech (direct quotes are attributed only through these).
 SPEECH_VERBS = frozenset(
@@ -279,59 +275,6 @@ def find_cues(doc: Doc, text: str | None = None) -> list[Cue]:
         if cue is not None:
             cues.append(cue)
     return cues
-
-
-class MentionIndex:
-    """An article's mentions sorted by offset, for lookups in log time (a long article has thousands)."""
-
-    def __init__(self, mentions: Sequence[Mention]) -> None:
-        self.items = sorted(mentions, key=lambda m: (m.start, m.end))
-        self.starts = [m.start for m in self.items]
-        self.people = [m for m in self.items if m.label == "PERSON"]
-        self.people_ends = [m.end for m in self.people]
-
-    def at(self, start: int, end: int) -> Mention | None:
-        """The mention covering [start, end), else the last one inside it (mentions do not overlap)."""
-        k = bisect_right(self.starts, start) - 1
-        if k >= 0 and self.items[k].start <= start and end <= self.items[k].end:
-            return self.items[k]
-        lo, hi = bisect_left(self.starts, start), bisect_left(self.starts, end)
-        for mention in reversed(self.items[max(lo, hi - 4) : hi]):
-            if mention.end <= end:
-                return mention
-        return None
-
-    def last_person_before(self, pos: int) -> Mention | None:
-        k = bisect_right(self.people_ends, pos)
-        return self.people[k - 1] if k else None
-
-
-def mention_at(mentions: Sequence[Mention] | MentionIndex, start: int, end: int) -> Mention | None:
-    """The mention covering [start, end), else the last one inside it."""
-    return (mentions if isinstance(mentions, MentionIndex) else MentionIndex(mentions)).at(start, end)
-
-
-def speaker_mention(doc: Doc, head: int | None, mentions: Sequence[Mention] | MentionIndex) -> Mention | None:
-    """The mention for the head of a speaker phrase, following compounds and appositions."""
-    if head is None:
-        return None
-    token = doc[head]
-    if token.lower_ in RELATIVES and token.head.dep_ == "relcl":
-        token = token.head.head  # "Sarah Aubrey, who said": Sarah Aubrey
-    # a name's parts ("Andrei" in "Andrei Piontkowski") and appositions, but not a
-    # noun's modifiers ("Kremlin" in "a Kremlin insider")
-    deps = ("appos", "compound") if token.pos_ == "PROPN" else ("appos",)
-    candidates = [token] + [c for c in token.children if c.dep_ in deps and c.pos_ == "PROPN"]
-    mentions = mentions if isinstance(mentions, MentionIndex) else MentionIndex(mentions)
-    for candidate in candidates:
-        mention = mention_at(mentions, candidate.idx, candidate.idx + len(candidate.text))
-        if mention is not None and mention.label in ("PERSON", "ORG", "GPE", "NORP", "LOC", "FAC", "PRODUCT"):
-            return mention
-    return None
-
-
-def is_pronoun(doc: Doc, head: int | None) -> bool:
-    return head is not None and doc[head].lower_ in PRONOUNS
 
 
 class Sentences:

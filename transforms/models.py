@@ -7,10 +7,12 @@ between stages. Offsets (`start`, `end`) are character offsets into
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+
+# The ids live in transforms.ids; these two are imported from here by many callers.
+from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash
 
 
 def iso_utc(moment: datetime) -> str:
@@ -130,15 +132,6 @@ class Extracted:
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
-def to_article_id(key: str) -> str:
-    """Stable article id from a canonical URL or `seed:<relative path>`."""
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:16]
-
-
-def to_content_hash(text: str) -> str:
-    return hashlib.sha256(text.encode("utf-8")).hexdigest()[:32]
-
-
 @dataclass(frozen=True)
 class WorkItem:
     """A URL to fetch, and where it was discovered."""
@@ -149,7 +142,6 @@ class WorkItem:
     discovered_at: str  # ISO 8601 UTC
     published_at: str | None = None  # ISO 8601 UTC, from the feed or sitemap entry
     title: str | None = None  # as given by the feed entry
-    group: str | None = None  # the source's group, if configured
     # The sitemap's <lastmod>: the page has not changed since (a date alone means the end of that day).
     # None when the source gives none or is configured not to be trusted on it (trust_lastmod = false).
     modified_by: str | None = None

@@ -4,16 +4,18 @@
 possessive "'s", titles and roles such as "US President", wrapping quotes
 and punctuation) and fixes spacing ("St.Gallen" -> "St. Gallen"). It is
 idempotent and never raises. `to_name_key` further folds case, diacritics
-and corporate suffixes, for matching only.
+and corporate suffixes, for matching only. A person's full name ("Aung San Suu Kyi")
+answers to its short forms ("Suu Kyi", "Kyi"; "Xi" for the family-name-first "Xi Jinping").
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from functools import lru_cache
 
-from transforms.gazetteer import fold_diacritics
+from transforms.gazetteer import FAMILY_FIRST_SURNAMES, fold_diacritics
 
 # Honorifics and roles that precede a name ("President Joe Biden").
 TITLES: frozenset[str] = frozenset(
@@ -27,8 +29,6 @@ TITLES: frozenset[str] = frozenset(
     analyst economist professor author writer actor actress singer officer agent detective inspector
     superintendent marshal commander leader head founder owner executive editor correspondent""".split()
 )
-# Roles that may sit between a country and a name: "US President Joe Biden".
-_ROLE_WORDS = frozenset("president minister premier chancellor leader king queen envoy ambassador".split())
 CORPORATE_SUFFIXES: frozenset[str] = frozenset(
     "inc incorporated ltd limited llc plc corp corporation co company ag gmbh sa nv bv spa oyj ab asa kk lp llp "
     "pty pte sarl srl".split()
@@ -39,6 +39,8 @@ _ABBREV_JOIN = re.compile(r"\b([A-Z][a-z]{1,3}\.)(?=[A-Z][a-z])")
 _POSSESSIVE = re.compile(r"(?:['’]s|(?<=s)['’])$")
 _EDGE_JUNK = "\"'“”‘’«»„‚()[]{}<>,;:!?*•·–—-_/\\|"
 _KEEP_THE = frozenset({"the hague", "the gambia", "the bahamas"})
+# Lowercase words that join the words of one name ("Bank of England", "Banque de France").
+CONNECTORS: frozenset[str] = frozenset({"of", "the", "for", "and", "on", "in", "de", "du", "des", "la", "le", "&"})
 # The name functions are pure and called on the same few thousand names over and over (every
 # mention against every full name of its article): memoised, bounded so a long run stays flat.
 _CACHE = 1 << 16
@@ -106,12 +108,6 @@ def normalise_person_name(name: str) -> str:
     return current
 
 
-def drop_title_words(words: list[str]) -> int:
-    """How many leading words of a mention are titles or roles (keeps one word)."""
-    kept = _drop_titles(list(words))
-    return len(words) - len(kept)
-
-
 @lru_cache(maxsize=_CACHE)
 def to_name_key(name: str) -> str:
     """Matching key: normalised, case and diacritics folded, corporate suffix dropped."""
@@ -124,5 +120,35 @@ def to_name_key(name: str) -> str:
     return " ".join(words)
 
 
-def is_role_word(word: str) -> bool:
-    return word.casefold() in _ROLE_WORDS
+# --- person names: full names and the short forms they answer to ---------------------------------
+
+
+def is_full_name(name: str) -> bool:
+    """Two words or more, the first of them not an initial ("Xi Jinping", not "D. Gough")."""
+    words = name.split()
+    return len(words) >= 2 and not is_initial(words[0])
+
+
+def is_initial(word: str) -> bool:
+    return len(word.rstrip(".")) == 1 or (word.endswith(".") and word[:-1].isupper() and len(word) <= 3)
+
+
+def to_short_forms(words: Sequence[str]) -> list[str]:
+    """Keys a full name answers to: its family name and the longer tails ("Suu Kyi")."""
+    forms = [to_name_key(" ".join(words[i:])) for i in range(len(words) - 1, 0, -1)]
+    if words[0] in FAMILY_FIRST_SURNAMES and len(words) == 2:
+        forms.append(to_name_key(words[0]))
+    return forms
+
+
+@lru_cache(maxsize=_CACHE)
+def to_name_forms(name: str) -> frozenset[str]:
+    """`to_short_forms` of a full name, memoised: every person mention is tried against every full name."""
+    return frozenset(to_short_forms(name.split()))
+
+
+def initials_fit(initials: str, name: str) -> bool:
+    """"D." fits "Darren Gough"; "J.R." fits "John Ronald Tolkien"."""
+    letters = [ch for ch in initials.upper() if ch.isalpha()]
+    given = name.split()[:-1]
+    return len(letters) <= len(given) and all(w[:1].upper() == ch for w, ch in zip(given, letters))

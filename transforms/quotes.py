@@ -34,169 +34,14 @@ from __future__ import annotations
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import replace
 
 from spacy.tokens import Doc
 
-from transforms.attribution import (
-    SPEECH_VERBS,
-    Cue,
-    MentionIndex,
-    Sentences,
-    find_cues,
-    is_pronoun,
-    sentence_region,
-    speaker_mention,
-    trim,
-)
+from transforms.attribution import SPEECH_VERBS, Cue, Sentences, find_cues, sentence_region, trim
 from transforms.models import Article, Mention, Quote
-
-DOUBLE = "“”\"«»„‟"
-SINGLE = "‘’'‚‹›"
-MARKS = DOUBLE + SINGLE
-_PARAGRAPH = re.compile(r"\n\s*\n|\n")
-_OPEN_BEFORE = set(" \t\n\r\u00a0\u200b([{<—–―-/:;") | set(MARKS)
-
-
-@dataclass(frozen=True)
-class QuoteSpan:
-    """An outermost quotation: `start` at its opening mark, `end` after its closing mark."""
-
-    start: int
-    end: int
-    paragraphs: int = 1  # how many paragraphs the quote runs over
-
-
-@dataclass(frozen=True)
-class _Mark:
-    pos: int
-    char: str
-    family: str  # "double" or "single"
-    can_open: bool
-    can_close: bool
-
-
-def _family(char: str) -> str:
-    return "double" if char in DOUBLE else "single"
-
-
-def _classify(text: str, pos: int) -> _Mark | None:
-    """The roles the mark at `pos` can play, or None for apostrophes."""
-    char = text[pos]
-    before = text[pos - 1] if pos > 0 else "\n"
-    after = text[pos + 1] if pos + 1 < len(text) else "\n"
-    left = before in _OPEN_BEFORE and not after.isspace()
-    right = not before.isspace() and not after.isalnum()
-    if char in "’'‘" and before.isalnum() and after.isalnum():
-        return None  # Russia’s, don't
-    if char in "’'" and after.isdigit() and not before.isalnum():
-        return None  # ’90s
-    family = _family(char)
-    if char in "“„‟«‚‹‘":
-        can_close = char in "“‘«‹" and right and not left  # „…“ closes with “, »…« with «
-        return _Mark(pos, char, family, True, can_close)
-    if char in "”»›’":
-        can_open = left and not right and char != "’"  # ’ opening a quote is rarer than ’em
-        return _Mark(pos, char, family, can_open, True)
-    if not left and not right:  # straight mark with no clue from its neighbours
-        return _Mark(pos, char, family, True, True) if before.isspace() and after.isspace() else None
-    return _Mark(pos, char, family, left, right)
-
-
-def paragraph_spans(text: str) -> list[tuple[int, int]]:
-    """(start, end) of each non-blank line-separated paragraph."""
-    spans: list[tuple[int, int]] = []
-    start = 0
-    for match in _PARAGRAPH.finditer(text):
-        spans.append((start, match.start()))
-        start = match.end()
-    spans.append((start, len(text)))
-    return [(s, e) for s, e in spans if text[s:e].strip()]
-
-
-def _continues(text: str, start: int, end: int, family: str) -> int | None:
-    """Position of the opening mark that continues a quote at a paragraph start."""
-    pos = start
-    while pos < end and text[pos].isspace():
-        pos += 1
-    if pos < end and text[pos] in "“„«\"‘‚‹»”" and _family(text[pos]) == family:
-        return pos
-    return None
-
-
-def _pair(text: str, marks: list[_Mark], stack: list[_Mark], pairs: list[tuple[int, int]]) -> None:
-    """Pair marks like brackets, a closing mark closing the innermost open one of its family.
-
-    Linear in the marks: each family keeps the stack depths of its open marks, so a
-    closing mark finds its partner without walking the stack (unbalanced marks pile up).
-    """
-    depths: dict[str, list[int]] = {"double": [], "single": []}
-    open_chars: dict[str, int] = {}
-    for depth, mark in enumerate(stack):
-        depths[mark.family].append(depth)
-        open_chars[mark.char] = open_chars.get(mark.char, 0) + 1
-    remaining: dict[str, int] = {}  # marks of each char still to come
-    for mark in marks:
-        remaining[mark.char] = remaining.get(mark.char, 0) + 1
-    for mark in marks:
-        remaining[mark.char] -= 1
-        before = text[mark.pos - 1] if mark.pos > 0 else " "
-        if mark.char in "\"'" and before.isdigit():  # 5'11", a 12" pizza, unless it balances a quote
-            open_same = open_chars.get(mark.char, 0) > 0
-            if not (open_same and mark.can_close and remaining[mark.char] % 2 == 0):
-                continue
-        if mark.can_close and depths[mark.family]:
-            depth = depths[mark.family][-1]
-            pairs.append((stack[depth].pos, mark.pos + 1))
-            for closed in stack[depth:]:
-                depths[closed.family].pop()
-                open_chars[closed.char] -= 1
-            del stack[depth:]
-        elif mark.can_open:
-            depths[mark.family].append(len(stack))
-            open_chars[mark.char] = open_chars.get(mark.char, 0) + 1
-            stack.append(mark)
-
-
-def find_quote_spans(text: str) -> list[QuoteSpan]:
-    """Outermost quotations in `text`, in order, marks included in each span."""
-    original = text
-    text = text.replace("''", "\u200b\"").replace("``", "\u200b\"")  # the `` and '' of some wires
-    pairs: list[tuple[int, int]] = []
-    carried: _Mark | None = None
-    for p_start, p_end in paragraph_spans(text):
-        marks = [m for pos in range(p_start, p_end) if text[pos] in MARKS and (m := _classify(text, pos))]
-        stack: list[_Mark] = []
-        if carried is not None:
-            first = _continues(text, p_start, p_end, carried.family)
-            if first is not None:
-                stack.append(carried)
-                marks = [m for m in marks if m.pos != first]
-        _pair(text, marks, stack, pairs)
-        # a quote left open continues only if the next paragraph reopens it
-        carried = next((s for s in stack if s.family == "double"), stack[0] if stack else None)
-    pairs.sort(key=lambda p: (p[0], -p[1]))
-    outer: list[QuoteSpan] = []
-    for start, end in pairs:
-        if start > 0 and text[start - 1] == "\u200b" and original[start - 1] != "\u200b":
-            start -= 1
-        if outer and start < outer[-1].end:
-            continue  # nested quote
-        count = text.count("\n", start, end)
-        outer.append(QuoteSpan(start, end, 1 + len(_PARAGRAPH.findall(text, start, end)) if count else 1))
-    return outer
-
-
-@dataclass(frozen=True)
-class _Speaker:
-    text: str
-    start: int
-    end: int
-    entity_id: str | None
-    label: str | None
-    pos: int  # where the attribution sits, for carry-over
-    paragraph: int
-
+from transforms.quote_marks import MARKS, QuoteSpan, find_quote_spans, paragraph_spans
+from transforms.speakers import MentionIndex, Speaker, last_speaker, to_speaker
 
 _SENTENCE_BEFORE = tuple(".!?:;,—–-([")
 # How far around a quotation its context is read (a speaker's colon, the word before): a
@@ -243,29 +88,7 @@ def _paragraph_of(paragraphs: list[tuple[int, int]], pos: int) -> int:
     return min(bisect_right(ends, pos), len(paragraphs) - 1)
 
 
-def _resolve_pronoun(people: list[_Speaker], mentions: MentionIndex, pos: int, paragraph: int) -> str | None:
-    """The person a pronoun speaker stands for: the last named person speaking in the two paragraphs
-    before, else the last person mentioned. `people` is the timeline's named PERSON speakers, in order."""
-    for speaker in reversed(people):
-        if paragraph - speaker.paragraph > 2:
-            break
-        if speaker.pos < pos:
-            return speaker.entity_id
-    person = mentions.last_person_before(pos)
-    return person.entity_id if person else None
-
-
-def _last_speaker(timeline: list[_Speaker], anchor: int, paragraph: int) -> _Speaker | None:
-    """The last speaker before `anchor` in this paragraph or the previous one (carry-over)."""
-    for speaker in reversed(timeline):
-        if paragraph - speaker.paragraph > 1:
-            break
-        if speaker.pos < anchor:
-            return speaker
-    return None
-
-
-def _quote(article: Article, start: int, end: int, kind: str, cue: Cue | None, speaker: _Speaker | None,
+def _quote(article: Article, start: int, end: int, kind: str, cue: Cue | None, speaker: Speaker | None,
            confidence: float, method: str) -> Quote:
     text = article.text
     return Quote(
@@ -476,22 +299,22 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
         if indirect is not None and cue.content is not None:
             events.append((min(cue.start, cue.content[0]), indirect, None, cue, "cue_in_sentence"))
     events.sort(key=lambda e: e[0])
-    timeline: list[_Speaker] = []
-    people: list[_Speaker] = []  # the timeline's named persons, for pronouns
+    timeline: list[Speaker] = []
+    people: list[Speaker] = []  # the timeline's named persons, for pronouns
     quotes: list[Quote] = []
     for _, kind, quote, cue, method in events:
         anchor = quote.start if quote else cue.start if cue else 0
         paragraph = _paragraph_of(paragraphs, anchor)
-        speaker = _to_speaker(doc, text, cue, index, people, anchor, paragraph) if cue else None
+        speaker = to_speaker(doc, text, cue, index, people, anchor, paragraph) if cue else None
         confidence = {"cue_in_sentence": 0.9, "cue_nearby": 0.8, "continuation": 0.85, "punctuation": 0.75}.get(
             method, 0.6)
         if cue is None:
-            speaker = _last_speaker(timeline, anchor, paragraph)
+            speaker = last_speaker(timeline, anchor, paragraph)
             method, confidence = ("carry_over", 0.6) if speaker else ("unattributed", 0.3)
             if kind == "partial" and (speaker is None or len(text[anchor : quote.end if quote else anchor].split()) < 2):
                 continue  # a scare quote or a term, not a quotation
         if speaker is not None:
-            timeline.append(_Speaker(speaker.text, speaker.start, speaker.end, speaker.entity_id, speaker.label, anchor, paragraph))
+            timeline.append(Speaker(speaker.text, speaker.start, speaker.end, speaker.entity_id, speaker.label, anchor, paragraph))
             if speaker.entity_id and speaker.label == "PERSON":
                 people.append(timeline[-1])
         if quote is not None:
@@ -500,17 +323,3 @@ def extract_quotes(doc: Doc, article: Article, mentions: Sequence[Mention]) -> l
             s, e = trim(text, *cue.content, edge=" \t\n\r\u00a0,;:.—–-")
             quotes.append(_quote(article, s, e, kind, cue, speaker, 0.7, "indirect_" + cue.lemma.replace(" ", "_")))
     return sorted(quotes, key=lambda q: (q.start, q.end))
-
-
-def _to_speaker(doc: Doc, text: str, cue: Cue, mentions: MentionIndex, people: list[_Speaker], anchor: int,
-                paragraph: int) -> _Speaker | None:
-    if cue.speaker is None:
-        return None
-    s, e = cue.speaker
-    if is_pronoun(doc, cue.speaker_head):
-        return _Speaker(text[s:e], s, e, _resolve_pronoun(people, mentions, s, paragraph), "PERSON", anchor, paragraph)
-    mention = speaker_mention(doc, cue.speaker_head, mentions)
-    if mention is None and cue.lemma in (":", "—"):
-        mention = mentions.at(s, e)
-    return _Speaker(text[s:e], s, e, mention.entity_id if mention else None, mention.label if mention else None,
-                    anchor, paragraph)

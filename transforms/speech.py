@@ -2,7 +2,7 @@
 
 For an article whose language has no English parse to lean on, a quotation is
 what its marks say it is: “…” "…" «…» »…« „…“ ‚…‘ ‹…› (found by
-`transforms.quotes.find_quote_spans`), 「…」 and 『…』, and the dialogue dash that
+`transforms.quote_marks.find_marked_spans`), 「…」 and 『…』, and the dialogue dash that
 opens a paragraph of speech (`— Мы готовы, — сказал Песков. — Но ...`).
 Its speaker comes from the words around it, in the patterns news copy uses in
 every language, with the language's speech verbs from data (`speech_cues.toml`,
@@ -33,16 +33,17 @@ from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
 
-from transforms.attribution import mention_at
 from transforms.models import Article, Mention, Quote
-from transforms.quotes import MARKS, QuoteSpan, find_quote_spans, paragraph_spans
+from transforms.quote_marks import MARKS, QuoteSpan, find_marked_spans, paragraph_spans
+from transforms.speakers import mention_at
 
-_CJK_PAIRS = {"「": "」", "『": "』", "﹁": "﹂", "﹃": "﹄"}
 _DASHES = "—–―"
 _STOP = ",.;:!?()[]\n«»“”„‟\"‹›「」『』" + _DASHES
 _WORD = re.compile(r"[^\W\d_][\w'’.-]*", re.UNICODE)
 _PARTICLES = frozenset({"de", "van", "von", "der", "da", "di", "du", "la", "le", "del", "dos", "al", "bin", "ibn"})
 MAX_SPEAKER_WORDS = 8
+# Between a closing mark and the verb after it: optional punctuation, then an optional dash.
+_AFTER_MARK = rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
 
 
 @dataclass(frozen=True)
@@ -68,8 +69,7 @@ class SpeechCues:
     def after(self) -> re.Pattern[str]:
         """What follows a closing mark: `, — сказал Имя`, `, a déclaré Nom`, `, explique-t-il`."""
         return re.compile(
-            rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
-            rf"(?P<verb>(?<!\w){self.verb_pattern})(?P<inv>{self.inverted_pattern})?",
+            rf"{_AFTER_MARK}(?P<verb>(?<!\w){self.verb_pattern})(?P<inv>{self.inverted_pattern})?",
             re.IGNORECASE,
         )
 
@@ -82,8 +82,8 @@ class SpeechCues:
         auxiliaries = "|".join(sorted({re.escape(p[0]) for p in pairs}, key=len, reverse=True))
         participles = "|".join(sorted({re.escape(p[1]) for p in pairs}, key=len, reverse=True))
         return re.compile(
-            rf"[ \t\u00a0]*(?P<punct>[,.!?…]?)[ \t\u00a0]*(?P<dash>[{_DASHES}]|--?)?[ \t\u00a0]*"
-            rf"(?P<verb>(?<!\w)(?:{auxiliaries})(?P<inv>{self.inverted_pattern})[ \t\u00a0]+(?:{participles})(?!\w))",
+            rf"{_AFTER_MARK}(?P<verb>(?<!\w)(?:{auxiliaries})(?P<inv>{self.inverted_pattern})"
+            rf"[ \t\u00a0]+(?:{participles})(?!\w))",
             re.IGNORECASE,
         )
 
@@ -132,32 +132,6 @@ class _Found:
     cue: tuple[int, int] | None = None
     speaker: tuple[int, int] | None = None
     how: str = ""
-
-
-def find_cjk_quote_spans(text: str) -> list[QuoteSpan]:
-    """「…」 and 『…』 quotations (outermost), within a paragraph."""
-    spans: list[QuoteSpan] = []
-    for p_start, p_end in paragraph_spans(text):
-        stack: list[tuple[int, str]] = []
-        for pos in range(p_start, p_end):
-            char = text[pos]
-            if char in _CJK_PAIRS:
-                stack.append((pos, _CJK_PAIRS[char]))
-            elif stack and char == stack[-1][1]:
-                start, _ = stack.pop()
-                if not stack:
-                    spans.append(QuoteSpan(start, pos + 1))
-    return spans
-
-
-def find_marked_spans(text: str) -> list[QuoteSpan]:
-    """Quotations by their marks in any script, outermost, in text order."""
-    spans = sorted(find_quote_spans(text) + find_cjk_quote_spans(text), key=lambda q: (q.start, -q.end))
-    outer: list[QuoteSpan] = []
-    for span in spans:
-        if not outer or span.start >= outer[-1].end:
-            outer.append(span)
-    return outer
 
 
 def _speaker_phrase(text: str, start: int, cues: SpeechCues) -> tuple[int, int] | None:

@@ -26,12 +26,13 @@ smallest article id (a re-run gives the same id).
 
 from __future__ import annotations
 
-import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
+
+from transforms.ids import to_story_id
 
 DUPLICATE_MIN = 0.4
 TITLE_MIN = 0.3
@@ -88,10 +89,6 @@ def title_similarity(title: str | None, other: str | None) -> float:
 
 def is_related(title_score: float, shared_entities: int, hours_apart: float) -> bool:
     return title_score >= TITLE_MIN and shared_entities >= SHARED_ENTITIES_MIN and hours_apart <= WINDOW_HOURS
-
-
-def to_story_id(article_ids: Iterable[str]) -> str:
-    return "s" + hashlib.sha256(min(article_ids).encode("utf-8")).hexdigest()[:15]
 
 
 def _find(parent: dict[str, str], x: str) -> str:

@@ -15,7 +15,8 @@ from dataclasses import dataclass
 from charset_normalizer import from_bytes
 from charset_normalizer.md import mess_ratio
 
-from transforms.models import Article, Block, Document, Extracted, Reject, to_article_id, to_content_hash
+from transforms.ids import to_article_id, to_content_hash
+from transforms.models import Article, Block, Document, Extracted, Reject
 
 BULLETS = "•◦▪▸►‣⁃·*-–"
 KEY_POINT_HEADINGS = re.compile(

@@ -14,21 +14,21 @@ provenance, and how `newsdesk reextract` finds it again.
 
 from __future__ import annotations
 
-import hashlib
 import re
 import zlib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
 from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, parse_datetime, sniff_charset, sniff_media_type
-from transforms.models import Document, Fetch, Reject, iso_utc, to_article_id
+from transforms.ids import to_article_id, to_warc_fetch_id
+from transforms.models import Document, Fetch, Reject, iso_utc
 
 STAGE = "read"
 SOURCE = "warc"
+# Records that carry a document; the others (warcinfo, request, metadata, revisit, ...) are skipped
+# without a reject (a revisit is counted as unchanged).
 DOCUMENT_TYPES = frozenset({"response", "resource"})
-# Records that carry no document: skipped without a reject (a revisit is counted as unchanged).
-SKIPPED_TYPES = frozenset({"warcinfo", "request", "metadata", "conversion", "continuation"})
 _CHUNK_SIZE = re.compile(rb"^([0-9a-fA-F]+)")
 
 
@@ -88,11 +88,6 @@ def parse_warc_uri(uri: str) -> tuple[str, int] | None:
     return (file, int(offset)) if sep and file and offset.isdigit() else None
 
 
-def to_fetch_id(warc_uri: str) -> str:
-    """A record's fetch id: stable, so re-reading the same record gives the same rows."""
-    return "warc-" + hashlib.sha256(warc_uri.encode("utf-8")).hexdigest()[:27]
-
-
 def to_document(record: Record, source_name: str | None = None, max_bytes: int = 50_000_000) -> Converted:
     """The record as a Document (plus its `fetches` row), a Reject with a reason, or a skip."""
     kind = (record.header("WARC-Type") or "").strip().lower()
@@ -103,7 +98,7 @@ def to_document(record: Record, source_name: str | None = None, max_bytes: int =
     url = (record.header("WARC-Target-URI") or "").strip().strip("<>")
     uri = to_warc_uri(record.file, record.offset)
     article_id = to_article_id(url or uri)
-    fetch_id = to_fetch_id(uri)
+    fetch_id = to_warc_fetch_id(uri)
 
     def reject(reason: str, message: str) -> Converted:
         return Converted(reject=Reject(uri, STAGE, reason, f"{url or 'record'} ({uri}): {message}", article_id, fetch_id))
@@ -210,8 +205,3 @@ def _inflate(data: bytes, limit: int, gzip: bool) -> bytes:
     if len(out) > limit:
         raise ValueError(f"the body decompresses to more than {limit} bytes")
     return out
-
-
-def record_filter(allow: Sequence[str] = (), deny: Sequence[str] = (), since: datetime | None = None,
-                  until: datetime | None = None) -> RecordFilter:
-    return RecordFilter(tuple(allow), tuple(deny), since, until)

@@ -6,8 +6,6 @@ the schema does not name is dropped and a column no record fills is null.
 
 from __future__ import annotations
 
-import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import asdict
 from datetime import datetime
@@ -17,6 +15,7 @@ import pyarrow as pa
 
 from transforms.documents import to_raw_hash
 from transforms.fingerprints import to_fingerprints
+from transforms.ids import to_reject_id
 from transforms.models import Analysis, Article, Document, Entity, Fetch, Mention, Quote, Reject
 from warehouse.schema import TABLES
 
@@ -70,8 +69,7 @@ def to_quote_id(quote: Quote, content_hash: str) -> str:
 def reject_rows(rejects: Sequence[Reject], run_id: str, at: datetime) -> list[dict[str, Any]]:
     rows = []
     for r in rejects:
-        key = json.dumps([r.uri, r.stage, r.reason, r.article_id, r.fetch_id])
-        reject_id = hashlib.sha256(key.encode()).hexdigest()[:16]
+        reject_id = to_reject_id(r.uri, r.stage, r.reason, r.article_id, r.fetch_id)
         rows.append({**asdict(r), "reject_id": reject_id, "run_id": run_id, "rejected_at": at})
     return rows
 

@@ -65,7 +65,7 @@ def test_feeds_of_every_format_are_discovered(web: HTTPServer) -> None:
     assert {f.source_name for f in fetches} == {"rss", "atom", "json"}
     assert len(items) == 8
     assert {i.source_name for i in items if "markets" in i.url} == {"json"}
-    assert [i.group for i in items if i.source_name == "json"] == ["markets", "markets"]
+    assert [i.source_kind for i in items if i.source_name == "json"] == ["feed", "feed"]
     assert [r.reason for r in rejects] == ["unsupported_scheme"]  # the mailto: item of the JSON Feed
 
 

@@ -9,14 +9,11 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from transforms.entities import (
-    extract_entities,
-    prepare_pipeline,
-    to_country,
-    to_entity_id,
-    to_team_sport,
-)
-from transforms.models import Article, Entity, to_content_hash
+from transforms.entities import extract_entities, prepare_pipeline
+from transforms.gazetteer import to_country
+from transforms.ids import to_content_hash, to_entity_id
+from transforms.models import Article, Entity
+from transforms.resolution import to_team_sport
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_entities.json"
 REGENERATE = "python -m bench.entities --regenerate-golden"

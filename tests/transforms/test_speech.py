@@ -8,7 +8,8 @@ from pathlib import Path
 import pytest
 
 from transforms.models import Article, Mention
-from transforms.speech import SpeechCues, extract_marked_quotes, find_marked_spans, parse_speech_cues
+from transforms.quote_marks import find_marked_spans
+from transforms.speech import SpeechCues, extract_marked_quotes, parse_speech_cues
 
 CUES = parse_speech_cues(tomllib.loads((Path(__file__).resolve().parents[2] / "transforms" / "speech_cues.toml")
                                        .read_text(encoding="utf-8")))

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from transforms.stories import Edge, assign_stories, is_related, title_similarity, to_kind, to_site, to_story_id
+from transforms.ids import to_story_id
+from transforms.stories import Edge, assign_stories, is_related, title_similarity, to_kind, to_site
 
 
 def test_kinds() -> None:

@@ -6,7 +6,8 @@ import pytest
 import spacy
 from spacy.language import Language
 
-from transforms.entities import find_mentions, prepare_pipeline
+from transforms.entities import prepare_pipeline
+from transforms.mentions import find_mentions
 from transforms.truecase import HeadlineTruecaser, is_caps_word
 
 HEADLINE = "MERKEL MEETS MACRON IN PARIS"
