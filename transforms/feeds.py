@@ -24,7 +24,6 @@ import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
-from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
@@ -32,6 +31,7 @@ from charset_normalizer import from_bytes
 from courlan import normalize_url
 from lxml import etree
 
+from transforms.dates import parse_moment
 from transforms.models import Reject, Validators, WorkItem, iso_utc
 
 STAGE = "discover"
@@ -357,20 +357,7 @@ def _struct_to_iso(stamp: time.struct_time) -> str:
 
 def parse_datetime(value: str | None) -> datetime | None:
     """An aware datetime from ISO 8601/W3C (incl. "2024" and "2024-05") or RFC 822; None when absent or unreadable."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    partial = _W3C_PARTIAL.match(text)
-    if partial:
-        return datetime(int(partial.group(1)), int(partial.group(2) or 1), 1, tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return parse_moment(value)
 
 
 def lastmod_bound(value: str | None) -> str | None:
