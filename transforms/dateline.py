@@ -2,9 +2,8 @@
 
 `parse_dateline` reads a parsed page (an lxml tree) and returns what the reader
 sees by the headline (`Dateline`: the day as an ISO date and the byline's names).
-`parse_shown_days` finds calendar days written out in a short run of text, and
-`parse_url_day` the day a URL path carries. Bylines and declared dates are cleaned
-with `transforms.metadata` (`normalise_authors`, `normalise_date`).
+Days written out are read by `transforms.dates` (`parse_shown_days`, `normalise_date`),
+bylines cleaned by `transforms.bylines` (`normalise_authors`).
 """
 
 from __future__ import annotations
@@ -13,73 +12,21 @@ import re
 from collections import deque
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
 
 from lxml.html import HtmlElement
 
-from transforms.metadata import normalise_authors, normalise_date
+from transforms.bylines import normalise_authors
+from transforms.dates import normalise_date, parse_shown_days
 
-_MONTH = (r"(jan(?:uary)?|feb(?:ruary)?|mar(?:ch)?|apr(?:il)?|may|june?|july?|aug(?:ust)?|sep(?:t(?:ember)?)?|"
-          r"oct(?:ober)?|nov(?:ember)?|dec(?:ember)?)\.?")
-_SHOWN_DATES = (  # dates as a reader sees them: 2020-06-04, 4 June 2020, June 4th, 2020, 06/24/2020
-    ("ymd", re.compile(r"\b((?:19|20)\d{2})[-/.](\d{1,2})[-/.](\d{1,2})\b")),
-    ("dmy", re.compile(rf"\b(\d{{1,2}})(?:st|nd|rd|th)?\.?\s+(?:of\s+)?{_MONTH},?\s+((?:19|20)\d{{2}})\b", re.I)),
-    ("mdy", re.compile(rf"\b{_MONTH}\s+(\d{{1,2}})(?:st|nd|rd|th)?,?\s+((?:19|20)\d{{2}})\b", re.I)),
-    ("numeric", re.compile(r"\b(\d{1,2})[/.](\d{1,2})[/.]((?:19|20)\d{2})\b")),
-)
-_MONTHS = {name: number for number, name in enumerate(
-    ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
 _PUBLISHED_CUE = re.compile(r"\b(?:published|posted|written|created|originally|first)\b", re.I)
 _UPDATED_CUE = re.compile(r"\b(?:updated|modified|edited|revised|reviewed)\b", re.I)
-_URL_DAY = re.compile(r"/((?:19|20)\d{2})(?:[/_-](\d{1,2})[/_-](\d{1,2})|(\d{2})(\d{2}))(?=[/_.-]|$)")
 _BY_NAME = re.compile(r"^(?:(?i:posted|written|published|story|words|text)\b.*?\s)?(?i:by)[:\s]+([^\W\d_].{2,})$"
                       r"|^(?:Von|VON|von|Par|PAR|par|Por|POR|por|Door|Av|Af|Od)[:\s]+([^\W\d_a-z].{2,79})$")
 _BY_ALONE = re.compile(r"(?:^|[\s|])(?:by|von|par|por|door|av|af|od):?$", re.I)
 _BY_END = re.compile(r"\s*(?:\||•|·|—|–|\bon\b|\bat\b|\d|\bupdated\b|\bpublished\b|\bposted\b).*$", re.I)
 _NO_TEXT = frozenset({"script", "style", "noscript", "template", "svg", "button", "select", "option", "figure",
                       "figcaption", "nav", "aside", "form"})
-
-
-def parse_shown_days(text: str) -> list[tuple[int, int, str]]:
-    """Calendar days written out in `text`: (start, end, ISO day) in reading order.
-
-    Numeric dates whose day and month cannot be told apart (03/04/2020) are left out.
-    """
-    found: list[tuple[int, int, str]] = []
-    for kind, pattern in _SHOWN_DATES:
-        for match in pattern.finditer(text):
-            a, b, c = match.groups()
-            if kind == "ymd":
-                year, month, day = int(a), int(b), int(c)
-            elif kind == "dmy":
-                year, month, day = int(c), _MONTHS[b[:3].lower()], int(a)
-            elif kind == "mdy":
-                year, month, day = int(c), _MONTHS[a[:3].lower()], int(b)
-            elif (int(a) > 12) == (int(b) > 12):
-                continue
-            else:
-                year, month, day = (int(c), int(b), int(a)) if int(a) > 12 else (int(c), int(a), int(b))
-            if any(start < match.end() and match.start() < end for start, end, _ in found):
-                continue
-            try:
-                found.append((match.start(), match.end(), date(year, month, day).isoformat()))
-            except ValueError:
-                continue
-    return sorted(found)
-
-
-def parse_url_day(url: str | None) -> str | None:
-    """The day a URL path carries (/2019/11/08/, /2019-11-08/, /20191108/), as an ISO date."""
-    match = _URL_DAY.search(urlsplit(url).path) if url else None
-    if match is None:
-        return None
-    try:
-        day = date(int(match.group(1)), int(match.group(2) or match.group(4)), int(match.group(3) or match.group(5)))
-    except ValueError:
-        return None
-    return day.isoformat()
 
 
 def _reading_order(root: HtmlElement) -> Iterator[tuple[str, HtmlElement]]:

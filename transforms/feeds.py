@@ -19,11 +19,11 @@ import time
 import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from email.utils import parsedate_to_datetime
 
 import feedparser
 from charset_normalizer import from_bytes
 
+from transforms.dates import parse_moment
 from transforms.models import Reject, WorkItem, iso_utc
 from transforms.urls import UrlError, normalise_url
 
@@ -49,7 +49,6 @@ SNIFF_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", 
 _META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.IGNORECASE)
 _XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)["']""")
 _HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.IGNORECASE | re.DOTALL)
-_W3C_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 
 
 @dataclass(frozen=True)
@@ -187,20 +186,7 @@ def _struct_to_iso(stamp: time.struct_time) -> str:
 
 def parse_datetime(value: str | None) -> datetime | None:
     """An aware datetime from ISO 8601/W3C (incl. "2024" and "2024-05") or RFC 822; None when absent or unreadable."""
-    if not value or not value.strip():
-        return None
-    text = value.strip()
-    partial = _W3C_PARTIAL.match(text)
-    if partial:
-        return datetime(int(partial.group(1)), int(partial.group(2) or 1), 1, tzinfo=UTC)
-    try:
-        moment = datetime.fromisoformat(text.replace("Z", "+00:00").replace("z", "+00:00"))
-    except ValueError:
-        try:
-            moment = parsedate_to_datetime(text)
-        except (TypeError, ValueError, IndexError):
-            return None
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
+    return parse_moment(value)
 
 
 def to_iso_utc(value: str | None) -> str | None:

@@ -16,8 +16,6 @@ from __future__ import annotations
 
 import logging
 import re
-from datetime import date, datetime, timedelta
-from urllib.parse import urlsplit
 
 from charset_normalizer import from_bytes
 from lxml.etree import _Element
@@ -26,20 +24,22 @@ from trafilatura import bare_extraction
 from trafilatura.settings import Document as TrafilaturaDocument
 from trafilatura.utils import load_html
 
-from transforms.dateline import Dateline, parse_dateline, parse_url_day
+from transforms.authors import pick_authors
+from transforms.dateline import parse_dateline
+from transforms.guesses import TrafilaturaMetadata
 from transforms.hydration import find_script_html
-from transforms.metadata import (PageMetadata, Sourced, TrafilaturaMetadata, normalise_authors, normalise_date,
-                                 parse_metadata)
+from transforms.metadata import PageMetadata, Sourced, parse_metadata
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
 from transforms.pages import MIN_ARTICLE_CHARS, classify_page
+from transforms.published import pick_published
 from transforms.text import Piece, join_pieces, normalise_line, normalise_text
+from transforms.titles import pick_title, uncut_title
 
 logger = logging.getLogger(__name__)
 
 _META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|main|section|span|a|br)\b", re.I)
 _WORD = re.compile(r"\w+")
-_TITLE_SEPARATOR = re.compile(r"(\s+[|–—·•:»~-]\s+|\s*[|·•»]\s*)")
 _EDGE_BOILERPLATE = re.compile(
     r"newsletter|sign(?:ing)? up\b|subscribe\b|subscribers?\b|already a subscriber|never miss|want to be informed|"
     r"follow us|share (?:this|on)\b|^(?:related|read more|more|advertisement|comments?|view comments|tags?)\b:?|"
@@ -214,182 +214,6 @@ def _drop_headline(pieces: list[Piece], titles: list[str]) -> list[Piece]:
     return pieces
 
 
-def _site_words(meta: PageMetadata, url: str | None) -> set[str]:
-    words = set(_tokens(meta.site_name.value)) if meta.site_name else set()
-    if url:
-        host = urlsplit(url).hostname or ""
-        words.update(w for w in _tokens(host.removeprefix("www.")) if w not in {"com", "org", "net", "co", "uk", "www"})
-    return words
-
-
-def _site_like(text: str, site_words: set[str]) -> bool:
-    words = set(_tokens(text))
-    squashed = "".join(_tokens(text))
-    return bool(words) and (words <= site_words or squashed in site_words or bool(site_words) and site_words <= words)
-
-
-def _strip_site_suffix(title: str, site_words: set[str]) -> str:
-    """Drop " | Site" and "Site - " parts from a declared title, keeping the rest as written."""
-    parts = _TITLE_SEPARATOR.split(title)  # text, separator, text, ...
-    while len(parts) > 2 and _site_like(parts[-1], site_words):
-        parts = parts[:-2]
-    while len(parts) > 2 and _site_like(parts[0], site_words):
-        parts = parts[2:]
-    return "".join(parts).strip()
-
-
-def _contained(inner: str, outer: str) -> bool:
-    a, b = " ".join(_tokens(inner)), " ".join(_tokens(outer))
-    return bool(a) and a != b and f" {a} " in f" {b} " and len(a.split()) >= 3
-
-
-def _kicker_of(declared: str, h1: str) -> bool:
-    """The declared title is the <h1> headline with its kicker in front ("Kicker: Headline"):
-    the page shows the two apart (or the kicker without its colon), the declaration as one line."""
-    a, b = _tokens(declared), _tokens(h1)
-    if not b or a == b and declared != h1:
-        return bool(b)
-    match = re.match(r"^(.{2,80}?)\s*(?::|\s/|\s[–—-]|\|)\s+(.+)$", declared)
-    return match is not None and _tokens(match.group(2)) == b and len(_tokens(match.group(1))) <= 6
-
-
-def _title_matches(h1: str, ref: str) -> bool:
-    a, b = " ".join(_tokens(h1)), " ".join(_tokens(ref))
-    if not a or not b:
-        return False
-    if a == b or b.startswith(a + " ") or b.endswith(" " + a):
-        return True
-    return (a in b or b in a) and min(len(a), len(b)) / max(len(a), len(b)) >= 0.5
-
-
-def _pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str | None) -> Sourced | None:
-    """The headline: an <h1> confirmed by a declared title, else the declarations, site name removed."""
-    refs = [t.value for t in meta.titles]
-    if guess is not None and guess.title:
-        refs.append(guess.title)
-    site_words = _site_words(meta, url)
-    declared = [t for t in meta.titles if t.source != "html"]
-    for page_title in (t.value for t in meta.titles if t.source == "html"):
-        # what the <title> adds around the declared headline is the site's name
-        for t in declared:
-            if _contained(t.value, page_title):
-                site_words |= set(_tokens(page_title)) - set(_tokens(t.value))
-    h1s = [h for h in meta.h1s[:6] if not _site_like(h, site_words)]
-    for h1 in h1s:
-        for ref in declared:  # an <h1> with a kicker or standfirst around the declared headline
-            stripped = _strip_site_suffix(ref.value, site_words)
-            if _contained(stripped, h1) or _kicker_of(stripped, h1):
-                return Sourced(stripped, ref.source)
-        if any(_title_matches(h1, ref) for ref in refs):
-            return Sourced(h1, "html")
-    if len(h1s) == 1 and len(_tokens(h1s[0])) >= 3:
-        return Sourced(h1s[0], "html")
-    for candidate in meta.titles:
-        value = _strip_site_suffix(candidate.value, site_words)
-        if value and not _site_like(value, site_words):
-            return Sourced(value, candidate.source)
-    if guess is not None and guess.title:
-        return Sourced(_strip_site_suffix(normalise_line(guess.title), site_words), "trafilatura")
-    return meta.title
-
-
-def _uncut_title(title: Sourced | None, meta: PageMetadata) -> Sourced | None:
-    """A headline cut short with "…" or "..." gives way to a declared or shown title that it begins."""
-    if title is None or not title.value.endswith(("…", "...")):
-        return title
-    stem = title.value.rstrip(".… ")
-    for candidate in (*meta.h1s, *(t.value for t in meta.titles)):
-        if len(candidate) > len(stem) + 1 and candidate.startswith(stem) and not candidate.endswith(("…", "...")):
-            return Sourced(candidate, title.source)
-    return title
-
-
-def _pick_authors(meta: PageMetadata, guess: TrafilaturaMetadata | None,
-                  byline: tuple[str, ...]) -> tuple[tuple[str, ...], str | None]:
-    """The declared authors, completed by the byline under the headline where they are cut
-    short ("Todd" declared, "By Todd Bates" shown); else the byline; else trafilatura's guess."""
-    declared = meta.authors
-    if declared and len(byline) == len(declared) and byline != declared and all(
-            shown.lower() == name.lower() or shown.lower().startswith(name.lower() + " ")
-            for shown, name in zip(byline, declared)):
-        return byline, "html"
-    if declared and not meta.authors_are_outlet:
-        return declared, meta.authors_source or "meta"
-    if byline:  # people named under the headline, where the declarations credit only the outlet or nobody
-        return byline, "html"
-    site_words = _site_words(meta, None)
-    if guess is not None and guess.author and (names := normalise_authors(guess.author.split(";"))):
-        names = tuple(n for n in names if not _site_like(n, site_words))
-        if names:
-            return names, "trafilatura"
-    return declared, (meta.authors_source or "meta") if declared else None
-
-
-def _pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateline: Dateline,
-                    url: str | None) -> Sourced | None:
-    """The publication day as the page states it, in the publisher's own time zone.
-
-    In order: the declared timestamp when the URL path carries the same day (the strongest
-    evidence of the original publication); the day shown by the headline and byline
-    (`parse_shown_date`: what readers see, where metadata often carries a CMS creation date
-    or a UTC timestamp that falls on the next day); the URL's day when the declared UTC
-    timestamp is one day off it; the declared timestamp unless trafilatura (htmldate) finds
-    another day on the page. A declared value is kept when it agrees on the day, as it
-    carries the time and the zone. A <time datetime> stamp by the headline whose day is the
-    declared modification day, not the declared publication day, is the update time: it never
-    replaces the declared publication date (a day written out for the reader still does). A
-    shown day one day off a declared time is another event (the print edition, a broadcast, an
-    update) unless a time zone can move the declared moment to that day: a local time declared
-    with its offset is already the publisher's day; a UTC time can move only as far as the
-    offsets of the world reach (-12:00 to +14:00).
-    """
-    declared = meta.published_at
-    declared_day = declared.value[:10] if declared is not None else None
-    updated_day = meta.modified_at.value[:10] if meta.modified_at is not None else None
-    url_day = parse_url_day(url)
-
-    shown_day = dateline.day
-    if dateline.day_in_markup and declared_day is not None and shown_day not in {None, declared_day} \
-            and shown_day == updated_day:
-        shown_day = None
-    if declared is not None and declared_day == url_day:
-        return declared
-    def other_event(day: str | None) -> bool:  # one day off a declared time that no time zone can shift there
-        return declared is not None and day is not None and declared_day is not None \
-            and _days_apart(day, declared_day) == 1 and not _shiftable(declared.value, day)
-
-    if other_event(shown_day):
-        shown_day = None
-    if shown_day is not None:
-        return declared if declared is not None and declared_day == shown_day else Sourced(shown_day, "html")
-    if url_day is not None and declared_day is not None and _days_apart(url_day, declared_day) == 1:
-        return Sourced(url_day, "url")
-    shown = normalise_date(guess.date) if guess is not None and guess.date else None
-    if declared is not None and (shown is None or declared_day == shown[:10]
-                                 or other_event(shown[:10])):
-        return declared
-    return Sourced(shown, "trafilatura") if shown else declared
-
-
-def _shiftable(value: str, day: str) -> bool:
-    """Whether the moment `value` falls on `day` somewhere: always for a bare date or a time without
-    a zone, never for a local time with its offset, within -12:00..+14:00 of a UTC time."""
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        return True
-    if len(value) <= 10 or moment.tzinfo is None:
-        return True
-    offset = moment.utcoffset()
-    if offset:
-        return moment.date().isoformat() == day
-    return (moment - timedelta(hours=12)).date().isoformat() <= day <= (moment + timedelta(hours=14)).date().isoformat()
-
-
-def _days_apart(a: str, b: str) -> int:
-    return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
-
-
 def extract_html(document: Document) -> Extracted:
     """Extract an article from an HTML page; a `Reject` with a reason when there is none."""
     seed_id = to_article_id(f"seed:{document.uri}") if document.source == "seed" else None
@@ -420,7 +244,7 @@ def extract_html(document: Document) -> Extracted:
         if len("\n".join(p.text for p in scripted_pieces)) >= MIN_ARTICLE_CHARS:
             pieces = scripted_pieces
             notes.append("body: the article HTML carried in the page's script data (a JavaScript-rendered page)")
-    title = _uncut_title(_pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
+    title = uncut_title(pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
                                                                      else None)), meta)
     titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]
     pieces = _drop_headline(pieces, titles)
@@ -441,11 +265,12 @@ def extract_html(document: Document) -> Extracted:
     text, blocks = join_pieces([Piece("headline", normalise_line(headline)), *pieces])
 
     dateline = parse_dateline(tree, headline)
-    authors, authors_source = _pick_authors(meta, guess, dateline.authors)
+    authors, authors_source = pick_authors(meta.authors, meta.authors_source, meta.authors_are_outlet,
+                                           meta.site_name.value if meta.site_name else None, guess, dateline.authors)
     if authors_source is not None:
         provenance.append(("authors", authors_source))
-    published = _pick_published(meta, guess, dateline,
-                                document.url or (meta.canonical_url.value if meta.canonical_url else None))
+    published = pick_published(meta, guess, dateline,
+                               document.url or (meta.canonical_url.value if meta.canonical_url else None))
 
     def sourced(name: str, value: Sourced | None) -> str | None:
         if value is None:

@@ -10,7 +10,8 @@ import re
 
 from lxml.html import HtmlElement
 
-from transforms.metadata import ARTICLE_TYPES, INDEX_TYPES, PageMetadata
+from transforms.jsonld import ARTICLE_TYPES, INDEX_TYPES
+from transforms.metadata import PageMetadata
 from transforms.text import normalise_line
 
 MIN_ARTICLE_CHARS = 200  # shorter bodies are not articles (teasers, stubs, error pages)

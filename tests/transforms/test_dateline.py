@@ -7,30 +7,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from transforms.dateline import parse_dateline, parse_shown_date, parse_shown_days, parse_url_day
+from transforms.dateline import parse_dateline, parse_shown_date
 
 
 def _tree(page: str) -> lxml_html.HtmlElement:
     return lxml_html.fromstring(page)
-
-
-@pytest.mark.parametrize(
-    ("text", "expected"),
-    [
-        ("Posted on September 21, 2020 by Ada Lovelace", ["2020-09-21"]),
-        ("Last updated 04 Jun 2020, originally created 17 Jun 2019", ["2020-06-04", "2019-06-17"]),
-        ("Written: 2023-11-07 15:03:30 / Updated: 2023-11-07 15:30:46", ["2023-11-07", "2023-11-07"]),
-        ("31. October, 2023 | 18 Comments", ["2023-10-31"]),
-        ("Dec. 3rd 2019, 4:41AM", ["2019-12-03"]),
-        ("01.21.2020 07:00 AM", ["2020-01-21"]),  # month first: 21 cannot be a month
-        ("21/01/2020", ["2020-01-21"]),
-        ("03/04/2020", []),  # day and month cannot be told apart
-        ("February 30, 2020", []),
-        ("Mayor 2020 race: 12 candidates", []),
-    ],
-)
-def test_shown_days_are_read_in_order(text: str, expected: list[str]) -> None:
-    assert [day for _start, _end, day in parse_shown_days(text)] == expected
 
 
 DATELINE_PAGE = """<html><body><nav><a href="/">Home</a> <span>October 12, 2020</span></nav>
@@ -63,26 +44,6 @@ def test_shown_date_needs_the_headline_and_stops_at_the_body() -> None:
     body_first = DATELINE_PAGE.format(kicker="Business", dateline="",
                                       paragraph="The operator was fined. " * 20 + "It was fined on May 3, 2024.")
     assert parse_shown_date(_tree(body_first), "Ferry operator fined over safety lapses") is None
-
-
-@pytest.mark.parametrize(
-    ("url", "expected"),
-    [
-        ("https://courier.example/2019/11/8/20948348/ferry-fine", "2019-11-08"),
-        ("https://courier.example/business/story/2019-11-19/ferry-fine", "2019-11-19"),
-        ("https://courier.example/articles/35030/20160214/ferry-fine.htm", "2016-02-14"),
-        ("https://courier.example/2019/13/01/ferry-fine", None),
-        ("https://courier.example/ferry-fine-11574121884", None),
-        (None, None),
-    ],
-)
-def test_url_day(url: str | None, expected: str | None) -> None:
-    assert parse_url_day(url) == expected
-
-
-@given(st.text(max_size=120))
-def test_shown_days_never_raise(text: str) -> None:
-    assert all(start < end for start, end, _day in parse_shown_days(text))
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,11 @@ from hypothesis import given
 from hypothesis import strategies as st
 from lxml import html as lxml_html
 
-from transforms.metadata import TrafilaturaMetadata, normalise_authors, normalise_date, parse_json_ld, parse_metadata
+from transforms.bylines import normalise_authors
+from transforms.dates import normalise_date
+from transforms.guesses import TrafilaturaMetadata
+from transforms.jsonld import parse_json_ld
+from transforms.metadata import parse_metadata
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "html"
 
@@ -107,25 +111,6 @@ def test_broken_json_ld_is_skipped() -> None:
 )
 def test_bylines_are_cleaned(raw: str, expected: tuple[str, ...]) -> None:
     assert normalise_authors(raw) == expected
-
-
-@pytest.mark.parametrize(
-    ("raw", "expected"),
-    [
-        ("2019-11-19T17:42:40+00:00", "2019-11-19T17:42:40+00:00"),
-        ("2019-11-19T17:42:40Z", "2019-11-19T17:42:40+00:00"),
-        ("2019-11-19T17:42:40.000-0500", "2019-11-19T17:42:40-05:00"),
-        ("2019-11-19 17:42:40", "2019-11-19T17:42:40"),
-        ("2019-11-19", "2019-11-19"),
-        ("20191119", "2019-11-19"),
-        ("Tue, 19 Nov 2019 17:42:40 GMT", "2019-11-19T17:42:40+00:00"),
-        ("November 19, 2019", "2019-11-19"),
-        ("not a date", None),
-        ("1066-10-14", None),
-    ],
-)
-def test_dates_become_iso_8601_with_zone_kept(raw: str, expected: str | None) -> None:
-    assert normalise_date(raw) == expected
 
 
 @given(st.text(max_size=80))
