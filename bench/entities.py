@@ -24,7 +24,7 @@ from typing import Any
 import spacy
 from spacy.tokens import Doc
 
-from bench.eval_entities import TO_CONLL, read_conll, score_conll
+from evaluation.entities import TO_CONLL, read_conll, score_conll
 from bench.seed import MODEL, REPO, read_seed_article
 from transforms.entities import (
     MentionSpan,

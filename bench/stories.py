@@ -124,7 +124,7 @@ def random_articles(count: int, seed: int, prefix: str) -> list[Article]:
     """Distinct articles of 25 sentences drawn at random from the real texts (unrelated to each other)."""
     import re
 
-    from bench.eval_duplicates import read_texts
+    from evaluation.duplicates import read_texts
 
     sentences = [s for t in read_texts()[:400] for p in t.paragraphs for s in re.split(r"(?<=[.!?])\s+", p)
                  if len(s.split()) >= 6]
@@ -167,7 +167,7 @@ def matching_scaling(sizes: Sequence[int], new: int = 100, repeats: int = 3) -> 
 def library_comparison(count: int = 1000) -> dict[str, float]:
     from rensa import RMinHash
 
-    from bench.eval_duplicates import read_texts
+    from evaluation.duplicates import read_texts
     from transforms.fingerprints import NUM_PERM, SEED, to_shingles, to_words
 
     sets = [to_shingles(to_words(" ".join(t.paragraphs))) for t in read_texts()[:count]]
