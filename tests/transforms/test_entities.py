@@ -19,7 +19,6 @@ from transforms.entities import (
 from transforms.models import Article, Entity, to_content_hash
 
 GOLDEN = Path(__file__).resolve().parent.parent / "golden" / "seed_entities.json"
-REGENERATE = "python -m bench.entities --regenerate-golden"
 
 
 @pytest.fixture(scope="module")
@@ -49,18 +48,12 @@ def seed_result(prepared: Language, seed_article: Article) -> tuple[list, list]:
     return extract_entities([prepared(seed_article.text)], [seed_article])
 
 
-def test_seed_matches_golden(seed_result: tuple[list, list], seed_article: Article) -> None:  # type: ignore[type-arg]
-    from bench.entities import seed_entities  # noqa: F401  (the same structure the command writes)
-    from dataclasses import asdict
+def test_seed_matches_golden(prepared: Language, seed_article: Article) -> None:
+    from tests.golden.records import REGENERATE, entity_records
 
-    mentions, entities = seed_result
-    got = {
-        "article_id": seed_article.article_id,
-        "mentions": [{k: v for k, v in asdict(m).items() if k != "article_id"} for m in mentions],
-        "entities": sorted((asdict(e) for e in entities), key=lambda e: (e["type"], e["name"])),
-    }
+    got = entity_records(prepared, seed_article)
     expected = json.loads(GOLDEN.read_text(encoding="utf-8"))
-    assert got == expected, f"seed entities differ from {GOLDEN.name}; if the change is intended run: {REGENERATE}"
+    assert got == expected, f"seed entities differ from {GOLDEN.name}; if the change is intended run: {REGENERATE} entities"
 
 
 def test_seed_has_the_canonical_entities(seed_result: tuple[list, list]) -> None:  # type: ignore[type-arg]
