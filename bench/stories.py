@@ -37,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from transforms.models import Article, to_article_id, to_content_hash
+from transforms.models import Analysis, Article, to_article_id, to_content_hash
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -61,13 +61,7 @@ def corpus_articles(count: int) -> list[Article]:
     return articles
 
 
-class _Empty:
-    mentions: list[Any] = []
-    entities: list[Any] = []
-    quotes: list[Any] = []
-
-
-def load_articles(folder: Path, run_id: str, articles: Sequence[Article], analysis: Any = None,
+def load_articles(folder: Path, run_id: str, articles: Sequence[Article], analysis: Analysis | None = None,
                   batch: int = 64) -> tuple[float, float]:
     """Write `articles` as one run (parts of `batch`) and load it; return (load seconds, matching seconds)."""
     from warehouse import arrow, lake, stories
@@ -76,7 +70,7 @@ def load_articles(folder: Path, run_id: str, articles: Sequence[Article], analys
     fs, root = lake.lake_filesystem(str(folder / "lake"))
     for part, start in enumerate(range(0, len(articles), batch), start=1):
         lake.write_part(fs, root, run_id, part, arrow.run_tables(run_id, AT, articles[start:start + batch], {},
-                                                                analysis or _Empty(), []))
+                                                                analysis or Analysis(), []))
     matched: list[float] = []
     original = stories.load_duplicates_and_stories
 
@@ -124,7 +118,7 @@ def random_articles(count: int, seed: int, prefix: str) -> list[Article]:
     """Distinct articles of 25 sentences drawn at random from the real texts (unrelated to each other)."""
     import re
 
-    from bench.eval_duplicates import read_texts
+    from evaluation.duplicates import read_texts
 
     sentences = [s for t in read_texts()[:400] for p in t.paragraphs for s in re.split(r"(?<=[.!?])\s+", p)
                  if len(s.split()) >= 6]
@@ -167,7 +161,7 @@ def matching_scaling(sizes: Sequence[int], new: int = 100, repeats: int = 3) -> 
 def library_comparison(count: int = 1000) -> dict[str, float]:
     from rensa import RMinHash
 
-    from bench.eval_duplicates import read_texts
+    from evaluation.duplicates import read_texts
     from transforms.fingerprints import NUM_PERM, SEED, to_shingles, to_words
 
     sets = [to_shingles(to_words(" ".join(t.paragraphs))) for t in read_texts()[:count]]

@@ -402,7 +402,7 @@ def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, mo
         if not path.exists():
             raise ConfigError(f"{path} does not exist")
     if stage == "language":
-        from bench.eval_language import evaluate_language, render_language
+        from evaluation.language import evaluate_language, render_language
 
         try:
             results = [evaluate_language(p, models) for p in paths]
@@ -410,22 +410,22 @@ def cmd_eval(stage: str, paths: list[Path], as_json: bool, limit: int | None, mo
             raise ConfigError(f"not a labelled language file: {err}") from None
         text = "\n".join(render_language(r) for r in results)
     elif stage == "quotes":
-        from bench.eval_quotes import evaluate_quotes, render_quotes
+        from evaluation.quotes import evaluate_quotes, render_quotes
 
         results = [evaluate_quotes(p, model=model, limit=limit) for p in paths]
         text = "\n".join(render_quotes(r) for r in results)
     elif stage == "duplicates":
-        from bench.eval_duplicates import evaluate_duplicates, render_duplicates
+        from evaluation.duplicates import evaluate_duplicates, render_duplicates
 
         results = [evaluate_duplicates(p) for p in paths]
         text = "\n".join(render_duplicates(r) for r in results)
     elif stage == "entities":
-        from bench.eval_entities import evaluate_entities, render_entities
+        from evaluation.entities import evaluate_entities, render_entities
 
         results = [evaluate_entities(paths, model=model, limit=limit)]
         text = render_entities(results[0])
     else:
-        from bench.eval_extraction import evaluate_extraction, render_extraction
+        from evaluation.extraction import evaluate_extraction, render_extraction
 
         results = [evaluate_extraction(p, limit=limit) for p in paths]
         text = "\n".join(render_extraction(r) for r in results)

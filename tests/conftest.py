@@ -31,13 +31,9 @@ def nlp():  # type: ignore[no-untyped-def]
 
 @pytest.fixture(scope="session")
 def seed_article():  # type: ignore[no-untyped-def]
-    from transforms.models import Document
-    from transforms.text import parse_text
+    from bench.seed import read_seed_article  # the one reading of it, which the golden files are made from
 
-    doc = Document(SEED_TXT.name, "seed", SEED_TXT.read_bytes(), "text/plain")
-    extracted = parse_text(doc)
-    assert extracted.article is not None
-    return extracted.article
+    return read_seed_article(SEED_TXT)
 
 
 def shared_data(name: str) -> Path:

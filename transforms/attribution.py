@@ -46,7 +46,7 @@ CLAUSE_VERBS = SPEECH_VERBS | frozenset(
 )
 # Verbs that PolNeAR's annotators mark as an attribution cue in at least 40% of their
 # uses in the train split (lemmas as the small English pipeline gives them, "hop" for
-# "hoping" included), from `python -m bench.train_quotes`, plus "support want talk"
+# "hoping" included), from `python -m evaluation.train_quotes`, plus "support want talk"
 # (rarer cues that still pay on the train split). Besides the verbs of speech and
 # belief they attribute a stance or an object: "called for a ban", "declined to
 # comment", "the poll showed Clinton ahead", "endorsed Cruz".

@@ -10,17 +10,10 @@ import pytest
 
 from tests.conftest import SEEDS, count_rows
 from tests.conftest import query_warehouse as _query
+from tests.golden.records import read_golden
 
-GOLDEN_QUOTES = [
-    ("shock waves into the mass consciousness", "Andrei Piontkowski"),
-    ("Every Russian", "Andrei Piontkowski"),
-    ("that Russia will lose the war.", "Andrei Piontkowski"),
-    ("Putin is moving towards a situation where all Russians will hate him,", "Andrei Piontkowski"),
-    ("solid as a rock", "China"),
-    ("China wants to expand", "Ulrich Schmid"),
-    ("China is Russia’s most important economic partner, both in terms of exports and imports,", "Ulrich Schmid"),
-    ("Within the strict sanctions regime of the West,", "Ulrich Schmid"),
-]
+GOLDEN_QUOTES = [(r["text"], r["speaker_canonical"]) for r in read_golden("seed_quotes.json")
+                 if r["kind"] in ("direct", "partial")]
 SEED_ENTITIES = {
     "Vladimir Putin", "Xi Jinping", "Joe Biden", "Andrei Piontkowski", "Ulrich Schmid", "China", "Russia",
     "Ukraine", "Kherson", "Bali", "United States", "United Nations", "G20", "University of St. Gallen",

@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms.fingerprints import to_words
-from transforms.models import Article, Block, Document, to_article_id, to_content_hash
+from transforms.models import Analysis, Article, Block, Document, to_article_id, to_content_hash
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ORIGINALS = 150
@@ -264,7 +264,7 @@ def load(folder: Path, runs: Iterable[list[Article]]) -> Any:
 
     fs, root = lake.lake_filesystem(str(folder / "lake"))
     con = connect(folder / "w.duckdb")
-    empty = type("Analysis", (), {"mentions": [], "entities": [], "quotes": []})()
+    empty = Analysis()
     for n, articles in enumerate(runs, start=1):
         run_id = f"eval-{n}"
         lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, AT, articles, {}, empty, []))

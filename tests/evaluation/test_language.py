@@ -18,7 +18,7 @@ FRENCH_F1 = 0.8  # measured 0.895 (fr_core_news_sm, 6 texts, PERSON/ORG/PLACE)
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    from bench.eval_language import evaluate_language
+    from evaluation.language import evaluate_language
 
     return evaluate_language(LABELLED)
 
@@ -45,7 +45,7 @@ def test_quotes_by_marks_floor(result: dict[str, Any]) -> None:
 
 
 def test_french_entities_from_the_french_pipeline() -> None:
-    from bench.eval_language import evaluate_language
+    from evaluation.language import evaluate_language
 
     french = evaluate_language(FRENCH_ENTITIES)["entities"]["fr"]
     assert french["model"] == "fr_core_news_sm"

@@ -1,6 +1,6 @@
 """Derive the quote stage's cue-verb lexicon from PolNeAR's TRAIN split.
 
-    python -m bench.train_quotes ../shared/data/polnear/train.jsonl.gz [--sample 200] [--min-rate 0.4]
+    python -m evaluation.train_quotes ../shared/data/polnear/train.jsonl.gz [--sample 200] [--min-rate 0.4]
 
 For every verb lemma (as the spaCy pipeline lemmatises it) it counts how often a
 token with that lemma lies inside a gold attribution cue, over all its uses as a
@@ -23,7 +23,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-from bench.eval_quotes import read_gold
+from evaluation.quotes import read_gold
 
 
 def count_cue_lemmas(rows: list[dict[str, Any]], model: str) -> tuple[Counter[str], Counter[str]]:
@@ -50,7 +50,7 @@ def derive_lexicon(hits: Counter[str], uses: Counter[str], min_rate: float, min_
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.train_quotes", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.train_quotes", description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path, help="PolNeAR train JSONL(.gz), e.g. ../shared/data/polnear/train.jsonl.gz")
     parser.add_argument("--sample", type=int, default=200, help="articles drawn at random (0: all)")
     parser.add_argument("--seed", type=int, default=7)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from bench.train_quotes import derive_lexicon
+from evaluation.train_quotes import derive_lexicon
 
 
 def test_lexicon_keeps_frequent_reliable_cues_only() -> None:

@@ -11,7 +11,7 @@ Each file is scored by its format:
   span; the headline subset is the named ones, all default ones are reported too.
 
 Usage:
-    python -m bench.eval_entities ../shared/data/conll2003/conllpp_dev.txt [--json] [--limit N]
+    python -m evaluation.entities ../shared/data/conll2003/conllpp_dev.txt [--json] [--limit N]
 """
 
 from __future__ import annotations
@@ -27,14 +27,20 @@ from typing import Any
 
 import numpy as np
 import spacy
-from scipy.optimize import linear_sum_assignment
 from spacy.language import Language
 
+from flows.settings import ConfigError
 from transforms.entities import extract_entities, prepare_pipeline
 from transforms.gazetteer import to_country
 from transforms.mentions import find_mentions
 from transforms.ids import to_entity_id
 from transforms.models import Article, to_content_hash
+
+try:
+    from scipy.optimize import linear_sum_assignment
+except ImportError:  # scipy is the `eval` extra's, not a pipeline dependency
+    raise ConfigError("newsdesk eval entities needs scipy, which is not installed: "
+                      "pip install 'newsdesk[eval]' (or pip install scipy)") from None
 
 CONLL_TYPES = ("PER", "ORG", "LOC", "MISC")
 TO_CONLL = {"PERSON": "PER", "ORG": "ORG", "GPE": "LOC", "LOC": "LOC", "FAC": "LOC", "NORP": "MISC",
@@ -378,7 +384,7 @@ def render_entities(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score entity mentions (CoNLL) and resolution (AIDA, News-Fair).",
-                                     epilog="example: python -m bench.eval_entities "
+                                     epilog="example: python -m evaluation.entities "
                                             "../shared/data/conll2003/conllpp_dev.txt --json")
     parser.add_argument("files", nargs="+", type=Path)
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")

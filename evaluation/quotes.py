@@ -1,6 +1,6 @@
 """Score the quote stage on PolNeAR: source, cue and content P/R/F1.
 
-    python -m bench.eval_quotes ../shared/data/polnear/dev.jsonl.gz [--json] [--limit N]
+    python -m evaluation.quotes ../shared/data/polnear/dev.jsonl.gz [--json] [--limit N]
 
 One annotation file per article (the first annotator in sorted order). Our
 quotes become attributions: quotes sharing a cue are one attribution (its
@@ -208,7 +208,7 @@ def render_quotes(result: dict[str, Any]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.eval_quotes", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m evaluation.quotes", description=__doc__.split("\n")[0])
     parser.add_argument("file", type=Path, help="PolNeAR JSONL(.gz), e.g. ../shared/data/polnear/dev.jsonl.gz")
     parser.add_argument("--json", action="store_true", help="print the figures as JSON")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N articles")

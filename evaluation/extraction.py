@@ -13,7 +13,7 @@ Two layouts are understood:
   group and overall (the folder's README gives the rules; `transforms`-free reference code).
 
 The body scored is the article text without its headline block. Usage:
-    python -m bench.eval_extraction ../shared/data/article-extraction-benchmark [--json] [--limit N]
+    python -m evaluation.extraction ../shared/data/article-extraction-benchmark [--json] [--limit N]
     newsdesk eval extraction ../shared/data/fundus-multilingual
 """
 
@@ -355,7 +355,7 @@ def _render_groups(result: dict[str, Any]) -> str:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Score HTML extraction against a labelled benchmark folder.",
-                                     epilog="example: python -m bench.eval_extraction ../shared/data/trafilatura-eval-en --json")
+                                     epilog="example: python -m evaluation.extraction ../shared/data/trafilatura-eval-en --json")
     parser.add_argument("directories", type=Path, nargs="+", metavar="directory")
     parser.add_argument("--json", action="store_true", help="print the result as JSON")
     parser.add_argument("--limit", type=int, default=None, help="score only the first N pages")

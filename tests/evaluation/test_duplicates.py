@@ -13,7 +13,7 @@ pytestmark = pytest.mark.eval
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    from bench.eval_duplicates import evaluate_duplicates
+    from evaluation.duplicates import evaluate_duplicates
 
     shared_data("polnear")
     return evaluate_duplicates(SHARED_DATA)

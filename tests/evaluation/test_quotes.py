@@ -24,7 +24,7 @@ FLOORS = {
 
 @pytest.fixture(scope="module")
 def result() -> dict[str, Any]:
-    from bench.eval_quotes import evaluate_quotes
+    from evaluation.quotes import evaluate_quotes
 
     return evaluate_quotes(shared_data("polnear") / "dev.jsonl.gz", MODEL)
 
@@ -34,12 +34,12 @@ def test_polnear_dev_f1_floor(result: dict[str, Any], subset: str, role: str) ->
     f1 = result["exact"][subset][role]["f1"]
     assert f1 >= FLOORS[(subset, role)], (
         f"PolNeAR dev {subset} {role} F1 {f1:.3f} fell below its floor {FLOORS[(subset, role)]}; "
-        "run `python -m bench.eval_quotes ../shared/data/polnear/dev.jsonl.gz` to see the table"
+        "run `python -m evaluation.quotes ../shared/data/polnear/dev.jsonl.gz` to see the table"
     )
 
 
 def test_render_names_the_matching_rule(result: dict[str, Any]) -> None:
-    from bench.eval_quotes import render_quotes
+    from evaluation.quotes import render_quotes
 
     table = render_quotes(result)
     assert "trimming" in table and "direct" in table and "overlap" in table

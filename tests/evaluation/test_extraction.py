@@ -1,7 +1,7 @@
 """Quality gate for HTML extraction on the labelled dev splits in ../shared/data.
 
 Floors are the targets of issue 6 (see the report for any floor set from a measured figure).
-Regenerate the figures with: python -m bench.eval_extraction ../shared/data/<set>
+Regenerate the figures with: python -m evaluation.extraction ../shared/data/<set>
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from bench.eval_extraction import (authors_match, evaluate_extraction, normalise_title, render_extraction, same_day,
+from evaluation.extraction import (authors_match, evaluate_extraction, normalise_title, render_extraction, same_day,
                                    segment_counts, shingle_scores, word_bag, word_pr)
 from tests.conftest import shared_data
 
