@@ -22,6 +22,8 @@ from typing import Any, Union
 
 import httpcore
 
+from transforms.errors import FetchFailed
+
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
@@ -36,12 +38,8 @@ PRIVATE: tuple[Network, ...] = tuple(
 )
 
 
-class AddressRefused(Exception):
+class AddressRefused(FetchFailed):
     """A host that must not be connected to (or cannot be resolved); `error_class` says which."""
-
-    def __init__(self, error_class: str, message: str) -> None:
-        super().__init__(message)
-        self.error_class = error_class
 
 
 def parse_networks(networks: Iterable[str]) -> list[Network]:

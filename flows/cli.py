@@ -19,9 +19,9 @@ from typing import Any
 
 from flows import stopping
 from flows.prefect_api import choose_api, run_link
-from flows.settings import ConfigError, Settings, configure_prefect_environment, load_settings
+from flows.settings import Settings, configure_prefect_environment, load_settings
 from flows.states import EXIT_FAILED, RunFailed, RunStopped, exit_status, run_result
-from transforms.errors import NewsdeskError, PermanentError
+from transforms.errors import ConfigError, NewsdeskError, NotInstalled, PermanentError
 
 EXIT_OK, EXIT_REJECTS, EXIT_USAGE, EXIT_FAILED = 0, 1, 2, 3
 EXIT_STATUSES = ("exit status: 0 all loaded; 1 loaded, with some inputs rejected (see the rejects table); "
@@ -478,13 +478,13 @@ def main(argv: list[str] | None = None) -> int:
         return EXIT_USAGE
     except RunStopped as err:
         _err(f"newsdesk: {err}; run Cancelled")
-        stopping.leave(stopping.exit_code(err.reason))
+        stopping.leave(stopping.exit_code(err.signal))
     except RunFailed as err:
         _err(f"newsdesk: {err}")
         return EXIT_FAILED
-    except PermanentError as err:
+    except NotInstalled as err:
         _err(f"newsdesk: {err}")
-        return EXIT_USAGE if "not installed" in str(err) else EXIT_FAILED
+        return EXIT_USAGE
     except NewsdeskError as err:
         _err(f"newsdesk: {err}")
         return EXIT_FAILED

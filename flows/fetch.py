@@ -37,7 +37,6 @@ import random
 import ssl
 import threading
 import time
-import zlib
 from collections.abc import AsyncIterator, Coroutine, Mapping, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -53,7 +52,8 @@ import httpcore
 import httpx
 from protego import Protego
 
-from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, sniff_charset, sniff_media_type
+from transforms.decoding import HTML_TYPES, SNIFF_TYPES, Inflater, PayloadError, parse_content_type, sniff_charset, sniff_media_type
+from transforms.errors import FetchError, Reason, TransientError, fetch_error
 from transforms.models import Document, Fetch, Reject, Validators, WorkItem, iso_utc
 from flows.addresses import AddressBook, AddressRefused, PinnedBackend, Resolver, parse_networks
 from flows.politeness import FIRST, RETRY, HostSlots, Lease
@@ -152,14 +152,6 @@ def _describe(exc: BaseException, phase: str) -> str:
     return f"{type(exc).__name__}: {text}" if text else f"{type(exc).__name__} while {phase}"
 
 
-class _Failure(Exception):
-    def __init__(self, error_class: str, message: str, transient: bool = False, retry_after: float | None = None) -> None:
-        super().__init__(message)
-        self.error_class = error_class
-        self.transient = transient
-        self.retry_after = retry_after
-
-
 @dataclass
 class _Trace:
     """What one attempt saw so far (kept when it fails half-way)."""
@@ -196,7 +188,7 @@ class Fetcher:
         self._client: httpx.AsyncClient | None = None
         self._global = asyncio.Semaphore(options.concurrency)
         self._hosts: dict[str, HostSlots] = {}
-        self._robots: dict[str, Protego | _Failure | None] = {}
+        self._robots: dict[str, Protego | FetchError | None] = {}
         self._robots_locks: dict[str, asyncio.Lock] = {}
         self.addresses = AddressBook(parse_networks(options.allowed_networks), options.allow_private, resolver)
 
@@ -253,7 +245,7 @@ class Fetcher:
             if not budget.expired():
                 raise
             fetch_id = _fetch_id(url, len(fetches) + 1)
-            cut = _Failure("deferred", f"{url}: not fetched before the run's fetch budget ran out "
+            cut = fetch_error("deferred", f"{url}: not fetched before the run's fetch budget ran out "
                                        f"(fetch.budget_s = {self.options.budget_s:g}); it is fetched first next run")
             record = self._record(fetch_id, url, _Trace(final_url=url), iso_utc(datetime.now(UTC)), len(fetches) + 1,
                                   time.monotonic(), source_name, failure=cut)
@@ -272,9 +264,10 @@ class Fetcher:
             try:
                 body = await self._attempt(url, accept, validators, trace, clock,
                                            RETRY if attempt > 1 else FIRST, not_before)
-            except _Failure as failure:
+            except FetchError as failure:
                 if url not in str(failure):
-                    failure = _Failure(failure.error_class, f"{url} (redirected): {failure}", failure.transient, failure.retry_after)
+                    failure = fetch_error(failure.error_class, f"{url} (redirected): {failure}", isinstance(failure, TransientError),
+                                          failure.retry_after)
                 fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, failure=failure))
                 retry_at = self._retry_at(url, attempt, failure, clock)
                 if retry_at is None:
@@ -283,16 +276,16 @@ class Fetcher:
                 continue
             except Exception as exc:  # a bug must not fail the batch: record it and go on
                 log.exception("unexpected error fetching %s", url)
-                bug = _Failure("internal", f"{url}: unexpected {_describe(exc, 'fetching')} (please report this)")
+                bug = fetch_error("internal", f"{url}: unexpected {_describe(exc, 'fetching')} (please report this)")
                 fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, failure=bug))
                 return Outcome(tuple(fetches), reject=Reject(url, STAGE, "internal", str(bug), fetch_id=fetch_id))
             fetches.append(self._record(fetch_id, url, trace, fetched_at, attempt, started, source_name, body=body))
             return Outcome(tuple(fetches), body=body)
         raise AssertionError("unreachable")  # pragma: no cover
 
-    def _retry_at(self, url: str, attempt: int, failure: _Failure, clock: _UrlClock) -> float | None:
+    def _retry_at(self, url: str, attempt: int, failure: FetchError, clock: _UrlClock) -> float | None:
         """When (loop time) the next attempt may start, or None when there is none (not worth it, or no time left)."""
-        if not failure.transient or attempt > self.options.retries:
+        if not isinstance(failure, TransientError) or attempt > self.options.retries:
             return None
         now = asyncio.get_running_loop().time()
         if failure.retry_after is not None:
@@ -316,7 +309,7 @@ class Fetcher:
         source_name: str | None,
         *,
         body: Body | None = None,
-        failure: _Failure | None = None,
+        failure: FetchError | None = None,
     ) -> Fetch:
         started = trace.started if trace.started is not None else clock
         return Fetch(
@@ -365,7 +358,7 @@ class Fetcher:
                             result = await self._hop(current, accept, validators if current == url else None, trace, lease)
                     except TimeoutError as exc:
                         limit = min(self.options.deadline_s, self.options.total_timeout_s)
-                        raise _Failure("timeout", f"{url}: no complete response within {limit:g}s "
+                        raise fetch_error("timeout", f"{url}: no complete response within {limit:g}s "
                                                   f"({_phase(trace)}); not retried in this run") from exc
             finally:
                 lease.close()
@@ -373,10 +366,10 @@ class Fetcher:
                 return result
             target = result
             if target in seen:
-                raise _Failure("redirect_loop", f"{url}: redirect loop at {target}")
+                raise fetch_error("redirect_loop", f"{url}: redirect loop at {target}")
             trace.redirects += 1
             if trace.redirects > self.options.max_redirects:
-                raise _Failure("too_many_redirects", f"{url}: more than {self.options.max_redirects} redirects")
+                raise fetch_error("too_many_redirects", f"{url}: more than {self.options.max_redirects} redirects")
             seen.add(target)
             current = target
 
@@ -402,17 +395,17 @@ class Fetcher:
                 trace.last_modified = response.headers.get("last-modified")
                 return await self._response(url, response, accept, validators, trace)
         except AddressRefused as refused:
-            raise _Failure(refused.error_class, f"{url}: {refused}") from refused
+            raise fetch_error(refused.error_class, f"{url}: {refused}") from refused
         except (httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
-            raise _Failure("timeout", f"{url}: {_describe(exc, 'connecting')} after {self.options.timeout_s:g}s", True) from exc
+            raise fetch_error("timeout", f"{url}: {_describe(exc, 'connecting')} after {self.options.timeout_s:g}s", True) from exc
         except httpx.TimeoutException as exc:
-            raise _Failure("timeout", f"{url}: {_describe(exc, _phase(trace))} after {self.options.timeout_s:g}s; "
+            raise fetch_error("timeout", f"{url}: {_describe(exc, _phase(trace))} after {self.options.timeout_s:g}s; "
                                       "not retried in this run") from exc
         except httpx.ConnectError as exc:
-            raise _Failure("connection", f"{url}: cannot connect ({_describe(exc, 'connecting')})", True) from exc
+            raise fetch_error("connection", f"{url}: cannot connect ({_describe(exc, 'connecting')})", True) from exc
         except (httpx.TransportError, httpx.DecodingError) as exc:
             early = trace.status is None  # broke before the response began: worth another try
-            raise _Failure("connection", f"{url}: connection failed {'before the response' if early else 'mid-response'} "
+            raise fetch_error("connection", f"{url}: connection failed {'before the response' if early else 'mid-response'} "
                                          f"({_describe(exc, _phase(trace))})", early) from exc
 
     async def _response(
@@ -422,35 +415,35 @@ class Fetcher:
         if status in REDIRECT_CODES:
             location = response.headers.get("location")
             if not location:
-                raise _Failure("bad_redirect", f"{url}: HTTP {status} without a Location header")
+                raise fetch_error("bad_redirect", f"{url}: HTTP {status} without a Location header")
             try:
                 return str(urldefrag(urljoin(url, location.strip())).url)
             except ValueError as exc:
-                raise _Failure("bad_redirect", f"{url}: redirect to an invalid URL {location!r}") from exc
+                raise fetch_error("bad_redirect", f"{url}: redirect to an invalid URL {location!r}") from exc
         if status == 304 and validators is not None:
             await response.aread()  # no body by definition: reading to its end keeps the connection reusable
             trace.etag = trace.etag or validators.etag
             trace.last_modified = trace.last_modified or validators.last_modified
             return Body(url, url, status, b"", "", None, validators.content_hash, not_modified=True)
         if status == 429 or status in RETRY_CODES:
-            code = "http_429" if status == 429 else "http_5xx"
+            code: Reason = "http_429" if status == 429 else "http_5xx"
             retry_after = _retry_after(response.headers.get("retry-after"))
             said = f" (Retry-After {retry_after:g}s)" if retry_after is not None else ""
-            raise _Failure(code, f"{url}: HTTP {status}{said}", True, retry_after)
+            raise fetch_error(code, f"{url}: HTTP {status}{said}", True, retry_after)
         if 300 <= status < 400:
-            raise _Failure("http_3xx", f"{url}: HTTP {status} is neither a redirect with a Location nor a page")
+            raise fetch_error("http_3xx", f"{url}: HTTP {status} is neither a redirect with a Location nor a page")
         if status >= 400 or status < 200:
             code = "http_5xx" if status >= 500 else "http_4xx"
-            raise _Failure(code, f"{url}: HTTP {status} {response.reason_phrase}")
+            raise fetch_error(code, f"{url}: HTTP {status} {response.reason_phrase}")
         media, charset = parse_content_type(trace.content_type)
         trace.charset = charset
         if media not in accept and media not in SNIFF_TYPES:
-            raise _Failure("content_type", f"{url}: content type {media!r} is not an article page or feed")
+            raise fetch_error("content_type", f"{url}: content type {media!r} is not an article page or feed")
         body = await self._read(url, response, trace)
         if media not in accept:
             media = sniff_media_type(body)
             if media not in accept:
-                raise _Failure("content_type", f"{url}: served as {trace.content_type!r} and the body is not {'/'.join(sorted(accept))}")
+                raise fetch_error("content_type", f"{url}: served as {trace.content_type!r} and the body is not {'/'.join(sorted(accept))}")
         charset = sniff_charset(body, charset) if media in HTML_TYPES else charset
         if self.raw_root is not None:  # compression and file I/O off the event loop
             content_hash = await asyncio.to_thread(write_raw, self.raw_root, body)
@@ -463,21 +456,25 @@ class Fetcher:
         limit, inflated_limit = self.options.max_bytes, self.options.max_decompressed_bytes
         length = response.headers.get("content-length")
         if length and length.isdigit() and int(length) > limit:
-            raise _Failure("too_large", f"{url}: Content-Length {length} is over the {limit}-byte limit")
-        decoder = _decoder(url, response.headers.get("content-encoding", ""), inflated_limit)
+            raise fetch_error("too_large", f"{url}: Content-Length {length} is over the {limit}-byte limit")
         out = bytearray()
         began = time.monotonic()
         floor, grace = self.options.min_rate_bytes_s, self.options.min_rate_after_s
-        async for chunk in response.aiter_raw():
-            trace.wire_bytes += len(chunk)
-            if trace.wire_bytes > limit:
-                raise _Failure("too_large", f"{url}: body is over the {limit}-byte limit")
-            taken = time.monotonic() - began
-            if taken >= grace and trace.wire_bytes < floor * taken:
-                raise _Failure("too_slow", f"{url}: body trickling at {trace.wire_bytes / taken:.0f} bytes/s after {taken:.0f}s, "
-                                           f"under the {floor:g} bytes/s floor (fetch.min_rate_bytes_s); not retried in this run")
-            out += decoder.feed(chunk)
-        out += decoder.flush()
+        try:
+            decoder = Inflater(response.headers.get("content-encoding", ""), inflated_limit)
+            async for chunk in response.aiter_raw():
+                trace.wire_bytes += len(chunk)
+                if trace.wire_bytes > limit:
+                    raise fetch_error("too_large", f"{url}: body is over the {limit}-byte limit")
+                taken = time.monotonic() - began
+                if taken >= grace and trace.wire_bytes < floor * taken:
+                    raise fetch_error("too_slow", f"{url}: body trickling at {trace.wire_bytes / taken:.0f} bytes/s after "
+                                                  f"{taken:.0f}s, under the {floor:g} bytes/s floor (fetch.min_rate_bytes_s); "
+                                                  "not retried in this run")
+                out += decoder.feed(chunk)
+            out += decoder.flush()
+        except PayloadError as err:
+            raise fetch_error(err.reason, f"{url}: {err}") from err
         return bytes(out)
 
     # --- checks: scheme, address, robots -----------------------------------------
@@ -485,10 +482,10 @@ class Fetcher:
     async def _check(self, url: str) -> None:
         parts = urlsplit(url)
         if parts.scheme not in ("http", "https"):
-            raise _Failure("unsupported_scheme", f"{url}: only http and https are fetched")
+            raise fetch_error("unsupported_scheme", f"{url}: only http and https are fetched")
         host = parts.hostname
         if not host:
-            raise _Failure("invalid_url", f"{url}: no host")
+            raise fetch_error("invalid_url", f"{url}: no host")
         await self._check_address(url, host, parts.port or (443 if parts.scheme == "https" else 80))
         if self.options.respect_robots:
             await self._check_robots(url)
@@ -497,7 +494,7 @@ class Fetcher:
         try:
             await self.addresses.check(host, port)
         except AddressRefused as refused:
-            raise _Failure(refused.error_class, f"{url}: {refused}") from refused
+            raise fetch_error(refused.error_class, f"{url}: {refused}") from refused
 
     async def _check_robots(self, url: str) -> None:
         parts = urlsplit(url)
@@ -507,12 +504,12 @@ class Fetcher:
                 if origin not in self._robots:
                     self._robots[origin] = await self._fetch_robots(origin)
         rules = self._robots[origin]
-        if isinstance(rules, _Failure):
-            raise _Failure(rules.error_class, f"{url}: {rules}")
+        if isinstance(rules, FetchError):
+            raise fetch_error(rules.error_class, f"{url}: {rules}")
         if rules is not None and not rules.can_fetch(url, self.options.user_agent):
-            raise _Failure("robots_disallowed", f"{url}: disallowed by {origin}/robots.txt for {self.options.user_agent!r}")
+            raise fetch_error("robots_disallowed", f"{url}: disallowed by {origin}/robots.txt for {self.options.user_agent!r}")
 
-    async def _fetch_robots(self, origin: str) -> Protego | _Failure | None:
+    async def _fetch_robots(self, origin: str) -> Protego | FetchError | None:
         """The origin's rules; None = no robots.txt (all allowed); a failure = unreachable (all disallowed, RFC 9309)."""
         assert self._client is not None
         url = f"{origin}/robots.txt"
@@ -532,7 +529,7 @@ class Fetcher:
                             if 400 <= response.status_code < 500:
                                 return None
                             if response.status_code >= 500:
-                                return _Failure("robots_unreachable", f"{origin}/robots.txt answered HTTP {response.status_code}")
+                                return fetch_error("robots_unreachable", f"{origin}/robots.txt answered HTTP {response.status_code}")
                             text = await self._read_robots(response)
                     finally:
                         lease.close()
@@ -542,10 +539,10 @@ class Fetcher:
                         host = self._host(origin)
                         host.delay = max(host.delay, min(float(delay), self.options.max_crawl_delay_s))
                     return rules
-        except _Failure as failure:
+        except FetchError as failure:
             return failure
         except (httpx.HTTPError, TimeoutError) as exc:
-            return _Failure("robots_unreachable", f"{origin}/robots.txt could not be fetched ({_describe(exc, 'fetching it')})")
+            return fetch_error("robots_unreachable", f"{origin}/robots.txt could not be fetched ({_describe(exc, 'fetching it')})")
         return None  # too many redirects: treated as no robots.txt (RFC 9309 2.3.1.2)
 
     async def _read_robots(self, response: httpx.Response) -> str:
@@ -564,49 +561,6 @@ class Fetcher:
             host = self._hosts[key] = HostSlots(concurrency, self.options.per_host_delay_s, self.options.slot_release_s,
                                                 max_stalled=MAX_STALLED_PER_SLOT * concurrency)
         return host
-
-
-class _Decoder:
-    """Content-Encoding decoding that stops at `limit` output bytes (gzip bombs)."""
-
-    def __init__(self, url: str, encoding: str, limit: int) -> None:
-        self.url, self.limit, self.size = url, limit, 0
-        self.inflater = None if encoding in ("", "identity") else zlib.decompressobj(47 if encoding in ("gzip", "x-gzip") else 15)
-        self.deflate = encoding == "deflate"
-        self.started = False
-
-    def feed(self, chunk: bytes) -> bytes:
-        if self.inflater is None:
-            return self._count(chunk)
-        if self.deflate and not self.started and chunk:  # "deflate" is zlib-wrapped or raw, depending on the server
-            self.started = True
-            if (chunk[0] & 0x0F) != 8:
-                self.inflater = zlib.decompressobj(-15)
-        out = bytearray()
-        data = chunk
-        try:
-            while data:
-                out += self._count(self.inflater.decompress(data, self.limit + 1 - self.size))
-                data = self.inflater.unconsumed_tail
-        except zlib.error as exc:
-            raise _Failure("content_encoding", f"{self.url}: corrupt compressed body ({exc})") from exc
-        return bytes(out)
-
-    def flush(self) -> bytes:
-        return self._count(self.inflater.flush()) if self.inflater is not None else b""
-
-    def _count(self, data: bytes) -> bytes:
-        self.size += len(data)
-        if self.size > self.limit:
-            raise _Failure("decompression_bomb", f"{self.url}: body expands beyond {self.limit} bytes")
-        return data
-
-
-def _decoder(url: str, encoding: str, limit: int) -> _Decoder:
-    encoding = encoding.strip().lower()
-    if encoding not in ("", "identity", "gzip", "x-gzip", "deflate"):
-        raise _Failure("content_encoding", f"{url}: unsupported Content-Encoding {encoding!r}")
-    return _Decoder(url, encoding, limit)
 
 
 def _accept_header(accept: frozenset[str]) -> str:

@@ -37,7 +37,8 @@ from pathlib import Path
 from typing import Any
 
 from flows import stopping
-from flows.settings import ConfigError, ScheduleConfig, Settings, configure_prefect_environment
+from flows.settings import ScheduleConfig, Settings, configure_prefect_environment
+from transforms.errors import ConfigError
 
 FLOW_NAME = "ingest-news"
 SERVER_HINT = "run `make server` and set PREFECT_API_URL=http://127.0.0.1:4200/api"

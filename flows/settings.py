@@ -12,14 +12,10 @@ from typing import Any
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
 from flows.fetch import FetchOptions
 from flows.languages import DEFAULT_MODEL, DEFAULT_NLP_MODELS, to_models
-from transforms.errors import PermanentError
+from transforms.errors import ConfigError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 CONFIG_FILE = "newsdesk.toml"
-
-
-class ConfigError(PermanentError):
-    """A configuration the user must fix; shown as one line, exit code 2."""
 
 
 class ScheduleConfig(BaseModel):

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from transforms.errors import PermanentError
 from transforms.models import Document, Fetch, Reject, to_article_id
 from transforms.warc import Record, RecordFilter, parse_warc_uri, to_document, to_warc_uri
 
@@ -40,8 +41,10 @@ SCAN_FACTOR = 20  # a batch ends after this many times batch_size records, docum
 REMOTE = ("http://", "https://")
 
 
-class WarcError(Exception):
+class WarcError(PermanentError):
     """A WARC file that cannot be opened or read at all (the run goes on without it)."""
+
+    STAGE, REASON = "read", "warc_unreadable"
 
 
 @dataclass(frozen=True)

@@ -8,19 +8,17 @@ spelling (lowercase scheme and host, no default port, no fragment, no tracking
 parameters, sorted query) so that the same article found twice is fetched once.
 `select_items` applies a source's options (allow/deny patterns, since, max).
 
-The HTTP payload helpers at the end (`parse_content_type`, `sniff_charset`,
-`sniff_media_type`) are pure too; the fetcher in flows/fetch.py calls them.
+The HTTP payload helpers (`parse_content_type`, `sniff_charset`, `sniff_media_type`)
+live in `transforms.decoding`; they are imported here for the callers that know them here.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import io
 import json
 import re
 import time
-import zlib
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
@@ -28,16 +26,16 @@ from email.utils import parsedate_to_datetime
 from urllib.parse import urljoin, urlsplit, urlunsplit
 
 import feedparser
-from charset_normalizer import from_bytes
 from courlan import normalize_url
 from lxml import etree
 
+from transforms.decoding import (GZIP_MAGIC, HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type,
+                                 sniff_charset, sniff_media_type)
+from transforms.errors import InputError
 from transforms.models import Reject, Validators, WorkItem, iso_utc
 
 STAGE = "discover"
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_FEED_BYTES = 50_000_000  # decompressed; sitemaps.org caps a sitemap at 50 MB
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -52,20 +50,14 @@ FEED_TYPES = frozenset(
         "text/plain",
     }
 )
-SNIFF_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "text/plain", "application/unknown"})
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)["']""")
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.IGNORECASE | re.DOTALL)
 _W3C_PARTIAL = re.compile(r"^(\d{4})(?:-(\d{2}))?$")
 _SCHEMES = frozenset({"http", "https"})
 
 
-class UrlError(ValueError):
+class UrlError(InputError):
     """A URL that cannot be fetched; `reason` is the reject reason code."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    STAGE = "discover"
 
 
 @dataclass(frozen=True)
@@ -152,7 +144,7 @@ def parse_source(
         try:
             body = gunzip_bounded(body, max_bytes)
         except UrlError as exc:
-            return _invalid(url, malformed if exc.reason == "malformed_feed" else exc.reason, f"{url}: {exc}")
+            return _invalid(url, malformed if exc.reason == "feed_malformed" else exc.reason, f"{url}: {exc}")
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         return _invalid(url, "empty_feed", f"{url}: the feed or sitemap is empty")
@@ -215,18 +207,12 @@ def _invalid(url: str, reason: str, message: str) -> Parsed:
 
 def gunzip_bounded(body: bytes, max_bytes: int) -> bytes:
     """Decompress gzip without ever holding more than `max_bytes` of output."""
-    decoder = zlib.decompressobj(wbits=47)
-    out = bytearray()
-    data = body
     try:
-        while data and not decoder.eof:
-            out += decoder.decompress(data, max_bytes + 1 - len(out))
-            if len(out) > max_bytes:
-                raise UrlError("decompression_bomb", f"gzip body expands beyond {max_bytes} bytes")
-            data = decoder.unconsumed_tail
-    except zlib.error as exc:
-        raise UrlError("malformed_feed", f"gzip body is corrupt ({exc})") from exc
-    return bytes(out)
+        return inflate(body, max_bytes)
+    except PayloadError as exc:
+        if exc.reason == "decompression_bomb":
+            raise UrlError("decompression_bomb", f"gzip body expands beyond {max_bytes} bytes") from exc
+        raise UrlError("feed_malformed", f"gzip body is corrupt ({exc.detail})") from exc
 
 
 def _xml_root(body: bytes, recover: bool = False) -> tuple[etree._Element | None, str | None]:
@@ -444,62 +430,3 @@ def select_items(
 
 def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
-
-
-# --- HTTP payloads ----------------------------------------------------------
-
-
-def parse_content_type(value: str | None) -> tuple[str, str | None]:
-    """("text/html", "utf-8") from 'text/html; charset="UTF-8"'; ("", None) when absent."""
-    if not value:
-        return "", None
-    media, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = _known_charset(val.strip().strip("\"'"))
-    return media.strip().lower(), charset
-
-
-def _known_charset(name: str) -> str | None:
-    try:
-        return codecs.lookup(name).name if name else None
-    except LookupError:
-        return None
-
-
-def sniff_charset(body: bytes, declared: str | None = None) -> str | None:
-    """The charset of an HTML or XML body: BOM, HTTP header, <meta>/XML declaration, UTF-8, detection."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if declared:
-        return _known_charset(declared)
-    head = body[:4096]
-    match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-    if match:
-        name = _known_charset(match.group(1).decode("ascii", errors="ignore"))
-        if name is not None:
-            return "utf-8" if name.startswith("utf-16") else name  # HTML: a <meta> can't declare UTF-16
-    try:
-        body.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        best = from_bytes(body[:65536]).best()
-        return _known_charset(best.encoding) if best is not None else None
-
-
-def sniff_media_type(body: bytes) -> str:
-    """"text/html", "application/xml", "application/json", "application/gzip" or "" from the first bytes."""
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:2] == GZIP_MAGIC:
-        return "application/gzip"
-    if _HTML_START.match(head):
-        return "text/html"
-    if head.startswith(b"<?xml") or head.startswith(b"<"):
-        return "application/xml"
-    if head.startswith(b"{"):
-        return "application/json"
-    return ""

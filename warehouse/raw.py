@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms.documents import to_raw_hash
+from transforms.errors import PermanentError
 from transforms.models import Document, Reject
 
 try:
@@ -30,8 +31,10 @@ ZSTD_LEVEL = 3
 GZIP_LEVEL = 6
 
 
-class RawStoreError(Exception):
+class RawStoreError(PermanentError):
     """A body that is missing or corrupt in the raw store."""
+
+    STAGE, REASON = "read", "raw_missing"
 
 
 def raw_path(root: Path, content_hash: str) -> Path | None:
