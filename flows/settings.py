@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from flows.fetch import FetchOptions
+from flows.fetch_options import FetchOptions
 from flows.languages import DEFAULT_MODEL, DEFAULT_NLP_MODELS, to_models
 from transforms.errors import ConfigError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     lock_timeout_s: float = Field(default=60.0, gt=0)
     document_budget_s: float = Field(default=300.0, gt=0)  # seconds one document may take; over it: too_slow
     sources: list[dict[str, Any]] = Field(default_factory=list)
-    fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch.py
+    fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch_options.py
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
 

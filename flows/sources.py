@@ -30,7 +30,10 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from flows.fetch import Fetcher, FetchOptions, run_sync, session_fetcher
+from flows.fetch import session_fetcher
+from flows.fetch_loop import run_sync
+from flows.fetch_options import FetchOptions
+from flows.fetcher import Fetcher
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 

@@ -29,8 +29,8 @@ import feedparser
 from courlan import normalize_url
 from lxml import etree
 
-from transforms.decoding import (GZIP_MAGIC, HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type,
-                                 sniff_charset, sniff_media_type)
+from transforms.decoding import GZIP_MAGIC, PayloadError, inflate
+from transforms.decoding import parse_content_type, sniff_charset, sniff_media_type  # noqa: F401 (re-exported)
 from transforms.errors import InputError
 from transforms.models import Reject, Validators, WorkItem, iso_utc
 
