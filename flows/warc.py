@@ -28,14 +28,13 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from transforms.errors import PermanentError
+from transforms.errors import PermanentError, Stage
 from transforms.models import Document, Fetch, Reject, to_article_id
 from transforms.warc import Record, RecordFilter, parse_warc_uri, to_document, to_warc_uri
 
 log = logging.getLogger(__name__)
 
-STAGE = "read"
-WARC_SUFFIXES = (".warc", ".warc.gz")
+STAGE: Stage = "read"
 MAX_RECORD_BYTES = 50_000_000  # a record's block; larger ones are rejected without being read
 SCAN_FACTOR = 20  # a batch ends after this many times batch_size records, documents or not (filters)
 REMOTE = ("http://", "https://")
