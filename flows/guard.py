@@ -17,15 +17,12 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import TypeVar
 
+from transforms.errors import TooSlow
 from transforms.models import Article, Document, Reject, to_article_id
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 DEFAULT_BUDGET_S = 300.0
-
-
-class TooSlow(Exception):
-    """A document went over its time budget."""
 
 
 @dataclass

@@ -22,10 +22,11 @@ from prefect.exceptions import TerminationSignal
 
 from flows import loading, report, stopping
 from flows.analyse import stop_pools
-from flows.fetch import FetchOptions
+from flows.fetch_options import FetchOptions
 from flows.guard import DEFAULT_BUDGET_S
 from flows.plan import plan_inputs
 from flows.run import DEFAULT_MODEL, Run, RunOptions, new_run
+from flows.settings import DEFAULT_WORKERS
 from flows.sources import SourceConfig
 from flows.stages import run_batches
 from flows.states import final_state, stopped_state
@@ -62,7 +63,7 @@ def ingest_news(
     raw: str = "warehouse/raw",
     spacy_model: str = DEFAULT_MODEL,
     batch_size: int = 64,
-    workers: int = 1,
+    workers: int = DEFAULT_WORKERS,
     force: bool = False,
     reextract: bool = False,
     lock_timeout_s: float = 60.0,

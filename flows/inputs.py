@@ -13,7 +13,8 @@ from pathlib import Path
 from prefect import get_run_logger, task
 from prefect.cache_policies import NO_CACHE
 
-from flows.fetch import FetchBatch, FetchOptions, fetch_batch
+from flows.fetch import FetchBatch, fetch_batch
+from flows.fetch_options import FetchOptions
 from flows.known import transient_only
 from flows.seeds import list_seed_files, read_seed_documents
 from flows.sources import SourceConfig, discover

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
-from flows.fetch import FetchOptions
+from flows.fetch_options import FetchOptions
+from flows.settings import DEFAULT_WORKERS
 from flows.guard import DEFAULT_BUDGET_S
 from flows.languages import to_models
 from flows.sources import SourceConfig
@@ -28,7 +29,7 @@ class RunOptions:
     raw: str = "warehouse/raw"
     spacy_model: str = DEFAULT_MODEL
     batch_size: int = 64
-    workers: int = 1
+    workers: int = DEFAULT_WORKERS
     force: bool = False
     reextract: bool = False
     lock_timeout_s: float = 60.0

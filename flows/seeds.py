@@ -13,9 +13,10 @@ import errno
 import logging
 import os
 import stat
-import zlib
 from pathlib import Path
 
+from transforms.decoding import PayloadError, inflate
+from transforms.errors import InputError
 from transforms.models import Document, Reject, to_article_id
 
 log = logging.getLogger(__name__)
@@ -37,12 +38,10 @@ SKIPPED_NAMES = {"readme.md", "readme.txt", "readme", "license", "license.txt", 
 URL_MANIFEST = "urls.tsv"  # `<file>\t<url>` lines: the URL each saved page was fetched from (read_seed_urls)
 
 
-class SeedError(ValueError):
+class SeedError(InputError):
     """A seed that cannot be read; `reason` is the reject reason code."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    STAGE = "read"
 
 
 def to_display_name(relative: str) -> str:
@@ -80,21 +79,14 @@ def _gunzip(data: bytes, limit: int) -> bytes:
 
     A stream that stops before its end (a file cut short) raises SeedError("truncated").
     """
-    out = bytearray()
-    rest = data
-    while rest:
-        inflater = zlib.decompressobj(16 + zlib.MAX_WBITS)
-        try:
-            out += inflater.decompress(rest, limit + 1 - len(out))
-        except zlib.error as err:
-            raise SeedError("unreadable", f"not a valid gzip stream ({err})") from None
-        if len(out) > limit or inflater.unconsumed_tail:
-            raise SeedError("too_large", f"decompresses to more than {limit} bytes")
-        if not inflater.eof:
-            raise SeedError("truncated", f"the gzip stream ends early (after {len(out)} bytes of output): "
-                                         "the file was cut short; copy it again")
-        rest = inflater.unused_data.lstrip(b"\x00")  # members may follow; NUL padding may end the file
-    return bytes(out)
+    try:
+        return inflate(data, limit, members=True, complete=True)
+    except PayloadError as err:
+        if err.reason == "decompression_bomb":
+            raise SeedError("too_large", f"decompresses to more than {limit} bytes") from None
+        if err.reason == "truncated":
+            raise SeedError("truncated", f"{err}: the file was cut short; copy it again") from None
+        raise SeedError("unreadable", f"not a valid gzip stream ({err.detail})") from None
 
 
 def _reject(relative: str, reason: str, message: str) -> Reject:

@@ -37,7 +37,9 @@ from pathlib import Path
 from typing import Any
 
 from flows import stopping
-from flows.settings import ConfigError, ScheduleConfig, Settings, configure_prefect_environment
+from flows.parameters import flow_parameters as settings_parameters
+from flows.settings import ScheduleConfig, Settings, configure_prefect_environment
+from transforms.errors import ConfigError
 
 FLOW_NAME = "ingest-news"
 SERVER_HINT = "run `make server` and set PREFECT_API_URL=http://127.0.0.1:4200/api"
@@ -56,8 +58,6 @@ def to_parameters(settings: Settings, schedule: ScheduleConfig, flow_parameters:
     The same parameters `newsdesk run` passes, with local paths made absolute (served
     runs must not depend on the working directory); `groups` only if the flow takes it.
     """
-    from flows.cli import flow_parameters as settings_parameters
-
     parameters = settings_parameters(settings)
     for key in ("seeds", "warehouse", "lake_url", "raw"):
         if parameters.get(key):

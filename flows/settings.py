@@ -10,16 +10,30 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, Field, ValidationError, field_validator, model_validator
-from flows.fetch import FetchOptions
+from flows.fetch_options import FetchOptions
 from flows.languages import DEFAULT_MODEL, DEFAULT_NLP_MODELS, to_models
-from transforms.errors import PermanentError
+from transforms.errors import ConfigError
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict, TomlConfigSettingsSource
 
 CONFIG_FILE = "newsdesk.toml"
-
-
-class ConfigError(PermanentError):
-    """A configuration the user must fix; shown as one line, exit code 2."""
+# The one default of `workers` (processes for the CPU stages): the settings' and the flow's.
+DEFAULT_WORKERS = max(1, min(os.cpu_count() or 1, 8))
+# Prefect's settings for every newsdesk process, set before Prefect is imported; the user's own values win.
+# The ones a bare `prefect server start` needs too are in prefect.toml (tests/flows/test_settings.py keeps them equal).
+PREFECT_DEFAULTS = {
+    # The ephemeral API server can take over 20 s to start on a fresh home here: its start-up time-out is raised.
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "180",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "DO_NOT_TRACK": "1",
+}
+PREFECT_LOGGING_DEFAULTS = {
+    "PREFECT_LOGGING_LEVEL": "WARNING",
+    # ... but the flow's and tasks' own INFO lines (one per stage and batch) reach the server, for the
+    # UI's Logs tab; the terminal keeps warnings only. Other libraries' loggers never reach the API.
+    "PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL": "INFO",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+}
 
 
 class ScheduleConfig(BaseModel):
@@ -45,13 +59,13 @@ class Settings(BaseSettings):
     raw: Path = Path("warehouse/raw")
     spacy_model: str = DEFAULT_MODEL
     batch_size: int = Field(default=64, ge=1)
-    workers: int = Field(default_factory=lambda: max(1, min(os.cpu_count() or 1, 8)), ge=1)
+    workers: int = Field(default=DEFAULT_WORKERS, ge=1)
     dask_address: str | None = None
     s3_endpoint_url: str | None = None
     lock_timeout_s: float = Field(default=60.0, gt=0)
     document_budget_s: float = Field(default=300.0, gt=0)  # seconds one document may take; over it: too_slow
     sources: list[dict[str, Any]] = Field(default_factory=list)
-    fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch.py
+    fetch: FetchOptions = Field(default_factory=FetchOptions)  # fields: see flows/fetch_options.py
     schedules: list[ScheduleConfig] = Field(default_factory=list)
     nlp: NlpConfig = Field(default_factory=NlpConfig)
 
@@ -196,21 +210,10 @@ def load_settings(config: Path | None = None, **overrides: Any) -> Settings:
         raise ConfigError(f"cannot read {config or CONFIG_FILE}: {err}") from None
 
 
-def configure_prefect_environment() -> None:
-    """Defaults for Prefect set before it is imported; the user's own values win.
-
-    The ephemeral API server can take over 20 s to start on a fresh home here,
-    so its start-up time-out is raised well above Prefect's default.
-    """
-    os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-    os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-    os.environ.setdefault("PREFECT_LOGGING_LEVEL", "WARNING")
-    # ... but the flow's and tasks' own INFO lines (one per stage and batch) reach the server, for the
-    # UI's Logs tab; the terminal keeps warnings only. Other libraries' loggers never reach the API.
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_FLOW_RUNS_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_LOGGERS_PREFECT_TASK_RUNS_LEVEL", "INFO")
-    os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-    os.environ.setdefault("DO_NOT_TRACK", "1")
+def configure_prefect_environment(logging: bool = True) -> None:
+    """PREFECT_DEFAULTS (and, with `logging`, PREFECT_LOGGING_DEFAULTS) set where the user has not set them."""
+    for name, value in {**PREFECT_DEFAULTS, **(PREFECT_LOGGING_DEFAULTS if logging else {})}.items():
+        os.environ.setdefault(name, value)
 
 
 def prefect_api_url() -> str | None:

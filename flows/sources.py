@@ -30,12 +30,16 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from flows.fetch import Fetcher, FetchOptions, run_sync, session_fetcher
+from flows.fetch import session_fetcher
+from flows.fetch_loop import run_sync
+from flows.fetch_options import FetchOptions
+from flows.fetcher import Fetcher
 from transforms.discovery import parse_source, parse_url_list, select_items
+from transforms.errors import Stage
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime
 from transforms.models import Fetch, Reject, WorkItem, iso_utc
 
-STAGE = "discover"
+STAGE: Stage = "discover"
 MAX_SITEMAP_DEPTH = 3
 
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
-from flows.settings import ConfigError
+from transforms.errors import ConfigError
 from transforms.errors import NewsdeskError
 from transforms.models import Reject
 
@@ -32,9 +32,9 @@ class RunFailed(NewsdeskError):
 class RunStopped(NewsdeskError):
     """The run was stopped by a signal and ended Cancelled."""
 
-    def __init__(self, message: str, reason: str) -> None:
+    def __init__(self, message: str, signal: str) -> None:
         super().__init__(message)
-        self.reason = reason
+        self.signal = signal  # what stopped it (SIGINT, SIGTERM): the exit status follows it
 
 
 def check_configuration(rejects: Sequence[Reject]) -> None:

@@ -28,20 +28,22 @@ from pathlib import Path
 from typing import IO, Any
 from urllib.parse import urlsplit
 
+from transforms.errors import PermanentError, Stage
 from transforms.models import Document, Fetch, Reject, to_article_id
 from transforms.warc import Record, RecordFilter, parse_warc_uri, to_document, to_warc_uri
 
 log = logging.getLogger(__name__)
 
-STAGE = "read"
-WARC_SUFFIXES = (".warc", ".warc.gz")
+STAGE: Stage = "read"
 MAX_RECORD_BYTES = 50_000_000  # a record's block; larger ones are rejected without being read
 SCAN_FACTOR = 20  # a batch ends after this many times batch_size records, documents or not (filters)
 REMOTE = ("http://", "https://")
 
 
-class WarcError(Exception):
+class WarcError(PermanentError):
     """A WARC file that cannot be opened or read at all (the run goes on without it)."""
+
+    STAGE, REASON = "read", "warc_unreadable"
 
 
 @dataclass(frozen=True)

@@ -10,9 +10,9 @@ import pytest
 
 # Prefect must never touch the user's home from tests; set before prefect is imported.
 os.environ.setdefault("PREFECT_HOME", tempfile.mkdtemp(prefix="newsdesk-prefect-"))
-os.environ.setdefault("PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS", "180")
-os.environ.setdefault("PREFECT_SERVER_ANALYTICS_ENABLED", "false")
-os.environ.setdefault("DO_NOT_TRACK", "1")
+from flows.settings import configure_prefect_environment  # noqa: E402 - after PREFECT_HOME, before prefect
+
+configure_prefect_environment(logging=False)  # the server defaults every newsdesk process has; test logs stay verbose
 
 REPO = Path(__file__).resolve().parent.parent
 SEEDS = REPO / "seeds"

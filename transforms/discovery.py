@@ -14,8 +14,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
 
+from transforms.decoding import GZIP_MAGIC
 from transforms.feeds import (
-    GZIP_MAGIC,
     MAX_FEED_BYTES,
     STAGE,
     Parsed,
@@ -52,7 +52,7 @@ def parse_source(
         try:
             body = gunzip_bounded(body, max_bytes)
         except UrlError as exc:
-            return invalid(url, malformed if exc.reason == "malformed_feed" else exc.reason, f"{url}: {exc}")
+            return invalid(url, malformed if exc.reason == "feed_malformed" else exc.reason, f"{url}: {exc}")
     stripped = body.lstrip(b"\xef\xbb\xbf \t\r\n")
     if not stripped:
         return invalid(url, "empty_feed", f"{url}: the feed or sitemap is empty")

@@ -4,33 +4,29 @@ every discovery document yields (`Parsed`, its items, child sitemaps and rejects
 `transforms.discovery.parse_source` picks the reader for a fetched body; sitemaps are read
 by `transforms.sitemaps`, URLs spelt one way by `transforms.urls`.
 
-The HTTP payload helpers at the end (`parse_content_type`, `sniff_charset`,
-`sniff_media_type`) are pure too; the fetcher in flows/fetch.py calls them.
+The HTTP payload helpers (content type, charset sniffing, gzip with a ceiling) live in
+`transforms.decoding`.
 """
 
 from __future__ import annotations
 
 import calendar
-import codecs
 import io
 import json
 import re
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import feedparser
-from charset_normalizer import from_bytes
 
 from transforms.dates import parse_moment
+from transforms.decoding import PayloadError, inflate
 from transforms.models import Reject, WorkItem, iso_utc
 from transforms.urls import UrlError, normalise_url
 
 STAGE = "discover"
-GZIP_MAGIC = b"\x1f\x8b"
 MAX_FEED_BYTES = 50_000_000  # decompressed; sitemaps.org caps a sitemap at 50 MB
-HTML_TYPES = frozenset({"text/html", "application/xhtml+xml"})
 FEED_TYPES = frozenset(
     {
         "application/rss+xml",
@@ -45,10 +41,6 @@ FEED_TYPES = frozenset(
         "text/plain",
     }
 )
-SNIFF_TYPES = frozenset({"", "application/octet-stream", "binary/octet-stream", "text/plain", "application/unknown"})
-_META_CHARSET = re.compile(rb"""<meta[^>]+?charset\s*=\s*["']?\s*([A-Za-z0-9_:.+-]+)""", re.IGNORECASE)
-_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_:.+-]+)["']""")
-_HTML_START = re.compile(rb"^\s*(<!--.*?-->\s*)*<(!doctype\s+html|html|head|body|meta|title)\b", re.IGNORECASE | re.DOTALL)
 
 
 @dataclass(frozen=True)
@@ -97,18 +89,12 @@ def invalid(url: str, reason: str, message: str) -> Parsed:
 
 def gunzip_bounded(body: bytes, max_bytes: int) -> bytes:
     """Decompress gzip without ever holding more than `max_bytes` of output."""
-    decoder = zlib.decompressobj(wbits=47)
-    out = bytearray()
-    data = body
     try:
-        while data and not decoder.eof:
-            out += decoder.decompress(data, max_bytes + 1 - len(out))
-            if len(out) > max_bytes:
-                raise UrlError("decompression_bomb", f"gzip body expands beyond {max_bytes} bytes")
-            data = decoder.unconsumed_tail
-    except zlib.error as exc:
-        raise UrlError("malformed_feed", f"gzip body is corrupt ({exc})") from exc
-    return bytes(out)
+        return inflate(body, max_bytes)
+    except PayloadError as exc:
+        if exc.reason == "decompression_bomb":
+            raise UrlError("decompression_bomb", f"gzip body expands beyond {max_bytes} bytes") from exc
+        raise UrlError("feed_malformed", f"gzip body is corrupt ({exc.detail})") from exc
 
 
 def parse_json_feed(body: bytes, ctx: SourceContext) -> Parsed:
@@ -192,62 +178,3 @@ def parse_datetime(value: str | None) -> datetime | None:
 def to_iso_utc(value: str | None) -> str | None:
     moment = parse_datetime(value)
     return iso_utc(moment) if moment else None
-
-
-# --- HTTP payloads ----------------------------------------------------------
-
-
-def parse_content_type(value: str | None) -> tuple[str, str | None]:
-    """("text/html", "utf-8") from 'text/html; charset="UTF-8"'; ("", None) when absent."""
-    if not value:
-        return "", None
-    media, _, params = value.partition(";")
-    charset = None
-    for param in params.split(";"):
-        key, _, val = param.partition("=")
-        if key.strip().lower() == "charset":
-            charset = _known_charset(val.strip().strip("\"'"))
-    return media.strip().lower(), charset
-
-
-def _known_charset(name: str) -> str | None:
-    try:
-        return codecs.lookup(name).name if name else None
-    except LookupError:
-        return None
-
-
-def sniff_charset(body: bytes, declared: str | None = None) -> str | None:
-    """The charset of an HTML or XML body: BOM, HTTP header, <meta>/XML declaration, UTF-8, detection."""
-    if body.startswith(b"\xef\xbb\xbf"):
-        return "utf-8"
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return "utf-16"
-    if declared:
-        return _known_charset(declared)
-    head = body[:4096]
-    match = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
-    if match:
-        name = _known_charset(match.group(1).decode("ascii", errors="ignore"))
-        if name is not None:
-            return "utf-8" if name.startswith("utf-16") else name  # HTML: a <meta> can't declare UTF-16
-    try:
-        body.decode("utf-8")
-        return "utf-8"
-    except UnicodeDecodeError:
-        best = from_bytes(body[:65536]).best()
-        return _known_charset(best.encoding) if best is not None else None
-
-
-def sniff_media_type(body: bytes) -> str:
-    """"text/html", "application/xml", "application/json", "application/gzip" or "" from the first bytes."""
-    head = body[:1024].lstrip(b"\xef\xbb\xbf \t\r\n")
-    if head[:2] == GZIP_MAGIC:
-        return "application/gzip"
-    if _HTML_START.match(head):
-        return "text/html"
-    if head.startswith(b"<?xml") or head.startswith(b"<"):
-        return "application/xml"
-    if head.startswith(b"{"):
-        return "application/json"
-    return ""

@@ -17,7 +17,6 @@ from __future__ import annotations
 import logging
 import re
 
-from charset_normalizer import from_bytes
 from lxml.etree import _Element
 from lxml.html import HtmlElement
 from trafilatura import bare_extraction
@@ -28,6 +27,7 @@ from transforms.authors import pick_authors
 from transforms.dateline import parse_dateline
 from transforms.guesses import TrafilaturaMetadata
 from transforms.hydration import find_script_html
+from transforms.decoding import PageError, decode_html
 from transforms.metadata import PageMetadata, Sourced, parse_metadata
 from transforms.models import Article, Document, Extracted, Reject, to_article_id, to_content_hash
 from transforms.pages import MIN_ARTICLE_CHARS, classify_page
@@ -37,7 +37,6 @@ from transforms.titles import pick_title, uncut_title
 
 logger = logging.getLogger(__name__)
 
-_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([\w.:-]+)""", re.I)
 _HTML_TAG = re.compile(r"<(?:!doctype\s+html|html|head|body|meta|title|div|p|article|main|section|span|a|br)\b", re.I)
 _WORD = re.compile(r"\w+")
 _EDGE_BOILERPLATE = re.compile(
@@ -47,40 +46,8 @@ _EDGE_BOILERPLATE = re.compile(
     r"reprint(?:ed)?\b|submit your (?:letter|story|news)|log ?in\b|sign in\b|welcome gift|click here",
     re.I,
 )
-class PageError(ValueError):
-    """A page that yields no article; `reason` is the reject reason code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
 
 
-
-def decode_html(body: bytes, charset: str | None = None) -> str:
-    """Decode a page: BOM, the bytes when they are valid UTF-8, HTTP charset, <meta charset>, then detection."""
-    if not body.strip():
-        raise PageError("empty", "the page is empty")
-    if body.startswith(b"\xef\xbb\xbf"):
-        return body[3:].decode("utf-8", errors="replace")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        return body.decode("utf-16", errors="replace")
-    if b"\x00" in body[:4096] or body.startswith((b"%PDF", b"\x89PNG", b"GIF8", b"\xff\xd8", b"PK\x03\x04")):
-        raise PageError("not_html", "binary content (PDF, image or archive), not an HTML page")
-    if not body.isascii():
-        try:  # bytes that are valid UTF-8 are UTF-8, whatever the page declares (pages saved as UTF-8 keep
-            return body.decode("utf-8")  # their old <meta charset>; legacy text is almost never valid UTF-8)
-        except UnicodeDecodeError:
-            pass
-    declared = _META_CHARSET.search(body[:4096])
-    for name in (charset, declared.group(1).decode("ascii", "ignore") if declared else None, "utf-8"):
-        if name:
-            try:
-                return body.decode(name)
-            except (UnicodeDecodeError, LookupError):
-                continue
-    best = from_bytes(body[:200_000]).best()
-    encoding = best.encoding if best is not None and best.encoding else "cp1252"
-    return body.decode("cp1252" if encoding in {"latin_1", "iso8859_1"} else encoding, errors="replace")
 
 
 def _element_text(element: _Element) -> str:

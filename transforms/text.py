@@ -12,9 +12,7 @@ import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from charset_normalizer import from_bytes
-from charset_normalizer.md import mess_ratio
-
+from transforms.decoding import DecodeError, decode_text, decode_text_repaired, repair_utf8  # noqa: F401 (re-exported)
 from transforms.ids import to_article_id, to_content_hash
 from transforms.models import Article, Block, Document, Extracted, Reject
 
@@ -32,89 +30,8 @@ _SENTENCE_END = re.compile(r"[.!;:,…]['\"”’»)]*$")
 CONTROL_RATIO_LIMIT = 0.02
 
 
-class DecodeError(ValueError):
-    """Bytes that are not text; `reason` is the reject reason code."""
-
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
-
-
-# Well-formed UTF-8 (RFC 3629), one run of characters at a time: what lies between runs is not UTF-8.
-_UTF8_RUN = re.compile(
-    rb"(?:[\x00-\x7f]|[\xc2-\xdf][\x80-\xbf]|\xe0[\xa0-\xbf][\x80-\xbf]|[\xe1-\xec\xee\xef][\x80-\xbf]{2}"
-    rb"|\xed[\x80-\x9f][\x80-\xbf]|\xf0[\x90-\xbf][\x80-\xbf]{2}|[\xf1-\xf3][\x80-\xbf]{3}|\xf4[\x80-\x8f][\x80-\xbf]{2})+"
-)
-_MULTIBYTE = re.compile(rb"[\xc2-\xf4][\x80-\xbf]+")
 # Control characters that are not layout: stripped from stored text (NUL, ESC, DEL, C1 ...).
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
-
-
-def repair_utf8(body: bytes) -> str | None:
-    """`body` as UTF-8 when it is UTF-8 but for a few local faults, else None.
-
-    Mostly-UTF-8 bytes (more well-formed multibyte characters than faulty bytes)
-    keep their UTF-8 text; each faulty stretch is read as Windows-1252 (the usual
-    culprit of a pasted paragraph), or U+FFFD where that fails too.
-    """
-    runs = list(_UTF8_RUN.finditer(body))
-    faulty = len(body) - sum(m.end() - m.start() for m in runs)
-    if not faulty or len(_MULTIBYTE.findall(body)) < faulty:
-        return None
-    out: list[str] = []
-    pos = 0
-    for match in runs:
-        if match.start() > pos:
-            out.append(body[pos : match.start()].decode("cp1252", errors="replace"))
-        out.append(match.group().decode("utf-8"))
-        pos = match.end()
-    out.append(body[pos:].decode("cp1252", errors="replace"))
-    return "".join(out)
-
-
-def decode_text(body: bytes, charset: str | None = None) -> str:
-    """Decode bytes to str: BOM, declared charset, UTF-8, then detection.
-
-    Raises DecodeError("empty" | "binary" | "undecodable") for bytes that are
-    not text.
-    """
-    return decode_text_repaired(body, charset)[0]
-
-
-def decode_text_repaired(body: bytes, charset: str | None = None) -> tuple[str, bool]:
-    """`decode_text`, and whether a UTF-8 text with local faults was repaired (see `repair_utf8`)."""
-    if not body.strip():
-        raise DecodeError("empty", "the file is empty or only whitespace")
-    if body.startswith((b"\xff\xfe", b"\xfe\xff")):
-        try:
-            return body.decode("utf-16"), False
-        except UnicodeDecodeError:
-            return body.decode("utf-16", errors="replace"), True
-    if b"\x00" in body[:8192]:
-        raise DecodeError("binary", "the file contains NUL bytes: it is binary, not text")
-    if body.startswith(b"\xef\xbb\xbf"):
-        text = body[3:].decode("utf-8", errors="replace")
-        return text, "\ufffd" in text and b"\xef\xbf\xbd" not in body
-    for name in (charset, "utf-8"):
-        if name:
-            try:
-                return body.decode(name), False
-            except (UnicodeDecodeError, LookupError):
-                continue
-    repaired = repair_utf8(body)
-    if repaired is not None:
-        return repaired, True
-    best = from_bytes(body).best()
-    if best is None or best.encoding is None:
-        raise DecodeError("undecodable", "no text encoding fits these bytes: is it a binary file?")
-    guess = str(best)
-    # Short Western texts fit several single-byte code pages equally well; Windows-1252
-    # (a superset of Latin-1 for text) is by far the most common, so it wins a tie.
-    try:
-        western = body.decode("cp1252")
-    except UnicodeDecodeError:
-        return guess, False
-    return (western if mess_ratio(western, 1.0) <= mess_ratio(guess, 1.0) + 0.01 else guess), False
 
 
 def strip_controls(text: str) -> str:

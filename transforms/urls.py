@@ -11,15 +11,15 @@ from urllib.parse import urljoin, urlsplit, urlunsplit
 
 from courlan import normalize_url
 
+from transforms.errors import InputError
+
 _SCHEMES = frozenset({"http", "https"})
 
 
-class UrlError(ValueError):
+class UrlError(InputError):
     """A URL that cannot be fetched; `reason` is the reject reason code."""
 
-    def __init__(self, reason: str, message: str) -> None:
-        super().__init__(message)
-        self.reason = reason
+    STAGE = "discover"
 
 
 def normalise_url(url: str, base: str | None = None) -> str:

@@ -15,12 +15,12 @@ provenance, and how `newsdesk reextract` finds it again.
 from __future__ import annotations
 
 import re
-import zlib
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from transforms.feeds import HTML_TYPES, SNIFF_TYPES, parse_content_type, parse_datetime, sniff_charset, sniff_media_type
+from transforms.decoding import HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type, sniff_charset, sniff_media_type
+from transforms.feeds import parse_datetime
 from transforms.ids import to_article_id, to_warc_fetch_id
 from transforms.models import Document, Fetch, Reject, iso_utc
 
@@ -192,16 +192,9 @@ def _dechunk(data: bytes) -> bytes:
 def _inflate(data: bytes, limit: int, gzip: bool) -> bytes:
     if gzip and not data.startswith(b"\x1f\x8b"):
         return data  # the header says gzip, the crawler stored it decoded
-    inflater = zlib.decompressobj(16 + zlib.MAX_WBITS if gzip else zlib.MAX_WBITS)
     try:
-        out = inflater.decompress(data, limit + 1)
-    except zlib.error as err:
-        if gzip:
-            raise ValueError(f"the gzip body does not decompress ({err})") from None
-        try:  # "deflate" is often raw deflate without the zlib wrapper
-            out = zlib.decompressobj(-zlib.MAX_WBITS).decompress(data, limit + 1)
-        except zlib.error as raw_err:
-            raise ValueError(f"the deflate body does not decompress ({raw_err})") from None
-    if len(out) > limit:
-        raise ValueError(f"the body decompresses to more than {limit} bytes")
-    return out
+        return inflate(data, limit, "gzip" if gzip else "deflate")
+    except PayloadError as err:
+        if err.reason == "decompression_bomb":
+            raise ValueError(f"the body decompresses to more than {limit} bytes") from None
+        raise ValueError(f"the {'gzip' if gzip else 'deflate'} body does not decompress ({err.detail})") from None

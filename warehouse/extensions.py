@@ -12,7 +12,7 @@ from pathlib import Path
 
 import duckdb
 
-from transforms.errors import PermanentError
+from transforms.errors import NotInstalled
 
 DUCKDB_VERSION = f"v{duckdb.__version__}"
 # package, file in the package, the name DuckDB expects (its entry point is named after the file)
@@ -32,10 +32,10 @@ def extension_path(name: str) -> str:
     try:
         module = __import__(package)
     except ImportError:
-        raise PermanentError(f"the DuckDB {name} extension is not installed: {remedy}") from None
+        raise NotInstalled(f"the DuckDB {name} extension is not installed: {remedy}") from None
     source = Path(module.__file__ or "").parent / "extensions" / DUCKDB_VERSION / f"{stem}.duckdb_extension"
     if not source.exists():
-        raise PermanentError(f"the DuckDB {name} extension for DuckDB {DUCKDB_VERSION} is not installed "
+        raise NotInstalled(f"the DuckDB {name} extension for DuckDB {DUCKDB_VERSION} is not installed "
                              f"({source}): {remedy}")
     if stem == wanted:
         return str(source)

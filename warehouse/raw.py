@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from transforms.documents import to_raw_hash
+from transforms.errors import PermanentError
 from transforms.models import Document, RawInput, Reject
 
 try:
@@ -29,8 +30,10 @@ ZSTD_LEVEL = 3
 GZIP_LEVEL = 6
 
 
-class RawStoreError(Exception):
+class RawStoreError(PermanentError):
     """A body that is missing or corrupt in the raw store."""
+
+    STAGE, REASON = "read", "raw_missing"
 
 
 def raw_path(root: Path, content_hash: str) -> Path | None:

@@ -19,7 +19,7 @@ import pytest
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
-import flows.fetch as fetch_module
+import flows.fetch_loop as fetch_loop
 from flows.fetch import FetchBatch, FetchOptions, fetch_batch
 from transforms.models import Fetch, Validators, WorkItem
 from warehouse.raw import read_raw
@@ -372,7 +372,7 @@ def test_batches_of_one_session_share_politeness_and_robots(web: HTTPServer, tmp
 
 
 def test_an_idle_session_is_closed_and_starts_afresh(web: HTTPServer, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fetch_module, "SESSION_IDLE_S", 0.05)
+    monkeypatch.setattr(fetch_loop, "SESSION_IDLE_S", 0.05)
     web.expect_request("/robots.txt").respond_with_data("User-agent: *\nAllow: /\n", content_type="text/plain")
     fetch_batch([item(web, "/good")], OPTIONS, tmp_path, session="run-2")
     fetch_batch([item(web, "/good")], OPTIONS, tmp_path, session="run-2")  # within the idle time: robots.txt cached

@@ -25,7 +25,7 @@ import pytest
 
 from flows.report import CHECKS_KEY, PROGRESS_KEY, REPORT_KEY, SUMMARY_KEY
 from flows import stopping
-from flows.cli import flow_parameters
+from flows.parameters import flow_parameters
 from flows.serve import build_deployments, check_schedules, to_parameters
 from flows.settings import ScheduleConfig, Settings
 from tests.conftest import REPO, SEEDS

@@ -45,3 +45,17 @@ def test_an_unknown_variable_exits_2(monkeypatch: pytest.MonkeyPatch, tmp_path: 
     assert main(["sql", "SELECT 1"]) == 2
     assert "unknown environment variable NEWSDESK_BATCHSIZE; did you mean 'NEWSDESK_BATCH_SIZE'?" in \
         capsys.readouterr().err
+
+
+def test_prefect_defaults_agree_with_prefect_toml_and_workers_have_one_default() -> None:
+    import inspect
+    import tomllib
+
+    from flows.ingest import ingest_news
+    from flows.settings import DEFAULT_WORKERS, PREFECT_DEFAULTS, Settings
+
+    toml = tomllib.loads((Path(__file__).resolve().parents[2] / "prefect.toml").read_text(encoding="utf-8"))["server"]
+    assert PREFECT_DEFAULTS["PREFECT_SERVER_ANALYTICS_ENABLED"] == str(toml["analytics_enabled"]).lower()
+    assert PREFECT_DEFAULTS["PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS"] == str(toml["ephemeral"]["startup_timeout_seconds"])
+    flow_default = inspect.signature(ingest_news.fn).parameters["workers"].default
+    assert Settings.model_fields["workers"].default == flow_default == DEFAULT_WORKERS >= 1

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from transforms.discovery import parse_source, select_items
-from transforms.feeds import Parsed, parse_content_type, parse_datetime, sniff_charset, sniff_media_type
+from transforms.decoding import parse_content_type, sniff_charset, sniff_media_type
+from transforms.feeds import Parsed, parse_datetime
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
