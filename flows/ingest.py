@@ -30,6 +30,7 @@ from flows.settings import DEFAULT_WORKERS
 from flows.sources import SourceConfig
 from flows.stages import run_batches
 from flows.states import final_state, stopped_state
+from transforms.models import RunSummary
 
 
 def _generate_run_name() -> str:
@@ -98,7 +99,7 @@ def ingest_news(
     return end_run(result, max_reject_rate)
 
 
-def ingest(options: RunOptions) -> dict[str, Any]:
+def ingest(options: RunOptions) -> RunSummary:
     """The body of `ingest-news`: the run's inputs through its batches into the warehouse; the run summary.
 
     With `reextract`, the web pages come from the raw store instead of the network and every
@@ -139,11 +140,11 @@ def stop_run(stop: BaseException, served: bool) -> State[Any]:
     return state
 
 
-def end_run(result: dict[str, Any], max_reject_rate: float) -> State[Any]:
+def end_run(result: RunSummary, max_reject_rate: float) -> State[Any]:
     """The finished run's state, published with its report in the Prefect UI."""
     state = final_state(result, max_reject_rate)
     report.publish(result, state)
-    get_run_logger().info("run %s: %s", result["run_id"], state.message)
+    get_run_logger().info("run %s: %s", result.run_id, state.message)
     return state
 
 
@@ -157,7 +158,7 @@ def _run_row(run: Run, merged: report.BatchSummary) -> dict[str, Any]:
     return row
 
 
-def _report(run: Run, merged: report.BatchSummary, loaded: loading.Loaded, timings: dict[str, float]) -> dict[str, Any]:
+def _report(run: Run, merged: report.BatchSummary, loaded: loading.Loaded, timings: dict[str, float]) -> RunSummary:
     log = get_run_logger()
     log.info("loaded: %s", ", ".join(f"+{n:,} {table}" for table, n in loaded.added.items()))
     for line in report.check_lines(loaded.checks):

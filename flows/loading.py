@@ -17,6 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.known import retried
 from flows.run import Run
 from flows.warc import CheckpointQueue, WarcSpan
+from transforms.models import RecentRun
 from warehouse import backend, lake
 from warehouse.checkpoints import load_checkpoint
 from warehouse.ducklake import finish_run
@@ -32,7 +33,7 @@ class Loaded:
     added: dict[str, int]
     totals: dict[str, int]
     checks: dict[str, int]
-    trend: list[dict[str, Any]]
+    trend: list[RecentRun]
 
 
 def load_pending_first(run: Run) -> None:
@@ -124,7 +125,7 @@ def load(run: Run, row: dict[str, Any], warc: WarcLoads) -> Loaded:
 @task(cache_policy=NO_CACHE)
 def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
                    lock_timeout_s: float, loaded_parts: frozenset[int] = frozenset()
-                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[dict[str, Any]]]:
+                   ) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[RecentRun]]:
     if backend.is_lakehouse(warehouse):  # the batches committed their rows: complete the run's row
         con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
         try:

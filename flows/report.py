@@ -27,7 +27,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from transforms.models import Analysis, Article, Fetch, Reject
+from transforms.models import Analysis, Article, Fetch, RecentRun, Reject, RunSummary
 
 SUMMARY_KEY = "ingest-news-summary"
 REPORT_KEY = "ingest-news-report"
@@ -179,24 +179,14 @@ TOP_ENTITIES = 25
 
 def summary(run_id: str, merged: BatchSummary, added: dict[str, int], totals: dict[str, int],
             checks: dict[str, int], timings: dict[str, float] | None = None,
-            trend: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "counts": dict(merged.counts),
-        "added": added,
-        "totals": totals,
-        "checks": checks,
-        "rejects_by_reason": rejects_by_reason(merged.rejects),
-        "rejects": [{"uri": r.uri, "stage": r.stage, "reason": r.reason, "message": r.message}
-                    for r in merged.rejects],
-        "failures_by_host": dict(merged.failures_by_host.most_common()),
-        "top_entities": merged.entities.most_common(TOP_ENTITIES),
-        "entities_total": len(merged.entities),
-        "top_speakers": merged.speakers.most_common(10),
-        "unresolved_speakers": merged.unresolved_speakers.most_common(10),
-        "timings": dict(timings or {}),
-        "trend": list(trend or []),
-    }
+            trend: list[RecentRun] | None = None) -> RunSummary:
+    return RunSummary(
+        run_id=run_id, counts=dict(merged.counts), added=added, totals=totals, checks=checks,
+        rejects_by_reason=rejects_by_reason(merged.rejects), rejects=list(merged.rejects),
+        failures_by_host=dict(merged.failures_by_host.most_common()),
+        top_entities=merged.entities.most_common(TOP_ENTITIES), entities_total=len(merged.entities),
+        top_speakers=merged.speakers.most_common(10), unresolved_speakers=merged.unresolved_speakers.most_common(10),
+        timings=dict(timings or {}), trend=list(trend or []))
 
 
 class Timings(dict[str, float]):
@@ -234,51 +224,51 @@ class Progress:
         self._last = time.monotonic()
 
 
-def to_markdown(result: dict[str, Any]) -> str:
-    lines = [f"# ingest-news run `{result['run_id']}`", "", "## Rows added", ""]
-    lines += [f"- **{table}**: {n:,} (total {result['totals'].get(table, 0):,})" for table, n in result["added"].items()
-              if table in result["totals"]]
+def to_markdown(result: RunSummary) -> str:
+    lines = [f"# ingest-news run `{result.run_id}`", "", "## Rows added", ""]
+    lines += [f"- **{table}**: {n:,} (total {result.totals.get(table, 0):,})" for table, n in result.added.items()
+              if table in result.totals]
     lines += ["", "## Most-quoted speakers (resolved entities)", ""]
-    lines += [f"- {name}: {n}" for name, n in result["top_speakers"]] or ["- none"]
-    if result.get("unresolved_speakers"):
+    lines += [f"- {name}: {n}" for name, n in result.top_speakers] or ["- none"]
+    if result.unresolved_speakers:
         lines += ["", "Unresolved speakers (surface forms): " +
-                  ", ".join(f"{text} {n}" for text, n in result["unresolved_speakers"])]
-    top, total = result.get("top_entities", []), result.get("entities_total", 0)
+                  ", ".join(f"{text} {n}" for text, n in result.unresolved_speakers)]
+    top, total = result.top_entities, result.entities_total
     lines += ["", "## Top entities by mentions", ""]
     lines += [f"- {name}: {n:,}" for name, n in top] or ["- none"]
     if total > len(top):
         lines += [f"- and {total - len(top):,} more"]
-    if result.get("timings"):
+    if result.timings:
         lines += ["", "## Time per stage", "", "| stage | seconds |", "|---|---:|"]
-        lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in result["timings"].items()]
-    failed = [name for name, n in result["checks"].items() if n]
+        lines += [f"| {stage} | {seconds:.1f} |" for stage, seconds in result.timings.items()]
+    failed = [name for name, n in result.checks.items() if n]
     lines += ["", "## Data checks", "", f"failed: {', '.join(failed)}" if failed else "all passed"]
     lines += ["", "## Failed fetches by host", ""]
-    lines += [f"- {host}: {n}" for host, n in result["failures_by_host"].items()] or ["- none"]
+    lines += [f"- {host}: {n}" for host, n in result.failures_by_host.items()] or ["- none"]
     lines += ["", "## Rejects", ""]
-    lines += [f"- `{r['stage']}:{r['reason']}` {r['uri']}: {r['message']}" for r in result["rejects"][:20]] or ["- none"]
-    if result.get("trend"):
+    lines += [f"- `{r.stage}:{r.reason}` {r.uri}: {r.message}" for r in result.rejects[:20]] or ["- none"]
+    if result.trend:
         lines += ["", "## Last runs", "", "| run | started | articles | rejected | seconds |", "|---|---|---:|---:|---:|"]
-        lines += [f"| `{r['run_id']}` | {r['started_at']} | {r['articles']:,} | {r['rejected']:,} | "
-                  f"{'' if r['seconds'] is None else format(r['seconds'], '.0f')} |" for r in result["trend"]]
+        lines += [f"| `{r.run_id}` | {r.started_at} | {r.articles:,} | {r.rejected:,} | "
+                  f"{'' if r.seconds is None else format(r.seconds, '.0f')} |" for r in result.trend]
     return "\n".join(lines)
 
 
-def key_numbers(result: dict[str, Any]) -> str:
+def key_numbers(result: RunSummary) -> str:
     """Articles added, rejects, checks failed: what the artifact history page shows for each run."""
-    failed = sum(1 for n in result["checks"].values() if n)
-    return (f"+{result['added'].get('articles', 0):,} articles, {result['counts'].get('rejected', 0):,} rejected, "
+    failed = sum(1 for n in result.checks.values() if n)
+    return (f"+{result.added.get('articles', 0):,} articles, {result.counts.get('rejected', 0):,} rejected, "
             f"{failed} checks failed")
 
 
-def publish(result: dict[str, Any], state: Any = None) -> None:
+def publish(result: RunSummary, state: Any = None) -> None:
     """Table and markdown artifacts for the Prefect UI (`state`: the run's final state, named in the descriptions)."""
-    what = f"run {result['run_id']}" + (f" ({state.name})" if state is not None else "") + f": {key_numbers(result)}"
-    rows = [{"stage": stage, "count": n} for stage, n in result["counts"].items()]
-    rows += [{"stage": f"added:{table}", "count": n} for table, n in result["added"].items()]
-    rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result["rejects_by_reason"].items()]
+    what = f"run {result.run_id}" + (f" ({state.name})" if state is not None else "") + f": {key_numbers(result)}"
+    rows = [{"stage": stage, "count": n} for stage, n in result.counts.items()]
+    rows += [{"stage": f"added:{table}", "count": n} for table, n in result.added.items()]
+    rows += [{"stage": f"reject:{reason}", "count": n} for reason, n in result.rejects_by_reason.items()]
     create_table_artifact(rows, key=SUMMARY_KEY, description=f"counts per stage, {what}")
     checks = [{"check": name, "offending rows": n, "result": "failed" if n else "passed"}
-              for name, n in result["checks"].items()]
+              for name, n in result.checks.items()]
     create_table_artifact(checks, key=CHECKS_KEY, description=f"data checks, {what}")
     create_markdown_artifact(to_markdown(result), key=REPORT_KEY, description=what)

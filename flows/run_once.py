@@ -17,6 +17,7 @@ from flows.prefect_api import choose_api, run_link
 from flows.settings import Settings, configure_prefect_environment
 from flows.states import run_result
 from transforms.errors import ConfigError
+from transforms.models import RunSummary
 
 if TYPE_CHECKING:  # prefect is imported after the environment is set
     from prefect.client.schemas.objects import State
@@ -48,7 +49,7 @@ def dask_threads(address: str) -> int:
         raise ConfigError(f"cannot reach the Dask scheduler at {address}: {err}") from None
 
 
-def run_once(settings: Settings, force: bool = False, reextract: bool = False) -> tuple[State[Any], dict[str, Any]]:
+def run_once(settings: Settings, force: bool = False, reextract: bool = False) -> tuple[State[Any], RunSummary]:
     """Run ingest-news once; (its final state, the run summary). Raises ConfigError, RunStopped or RunFailed."""
     from flows.config_checks import check_run_settings
 
@@ -81,12 +82,12 @@ def run_once(settings: Settings, force: bool = False, reextract: bool = False) -
     return state, run_result(state)  # raises on a wrong configuration (exit 2), a stop or a failure (exit 3)
 
 
-def summary_lines(result: dict[str, Any]) -> list[str]:
+def summary_lines(result: RunSummary) -> list[str]:
     """What a run loaded, as the lines `newsdesk run` prints (control characters escaped)."""
     from flows.terminal import escape_controls
 
-    counts = result["counts"]
-    lines = [f"run {result['run_id']}: {counts.get('articles', 0)} articles extracted from "
+    counts = result.counts
+    lines = [f"run {result.run_id}: {counts.get('articles', 0)} articles extracted from "
              f"{counts.get('documents', 0)} new or changed documents ({counts.get('unchanged', 0)} unchanged: "
              f"{counts.get('not_modified', 0)} answered 304, {counts.get('not_requested', 0)} not requested as their "
              f"sitemap <lastmod> is older; {counts.get('rejected', 0)} rejected)"]
@@ -94,8 +95,8 @@ def summary_lines(result: dict[str, Any]) -> list[str]:
         lines.append(f"{counts['deferred']} URLs deferred: the fetch budget (fetch.budget_s) ran out; "
                      "the next run fetches them first")
     lines.append("rows added (total in warehouse):")
-    lines += [f"  {table:<15} +{result['added'].get(table, 0):<6} ({total})" for table, total in result["totals"].items()]
-    lines += [escape_controls(f"  rejected {r['uri']} [{r['stage']}:{r['reason']}] {r['message']}") for r in result["rejects"]]
+    lines += [f"  {table:<15} +{result.added.get(table, 0):<6} ({total})" for table, total in result.totals.items()]
+    lines += [escape_controls(f"  rejected {r.uri} [{r.stage}:{r.reason}] {r.message}") for r in result.rejects]
     return lines
 
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from transforms.errors import ConfigError
 from transforms.errors import NewsdeskError
-from transforms.models import Reject
+from transforms.models import Reject, RunSummary
 
 if TYPE_CHECKING:  # prefect is imported when a run ends, after the CLI has set its environment
     from prefect.client.schemas.objects import State
@@ -57,17 +57,17 @@ def _reasons(by_reason: Mapping[str, int], most: int = 3) -> str:
     return text + (", ..." if len(by_reason) > most else "")
 
 
-def final_state(result: dict[str, Any], max_reject_rate: float) -> State[Any]:
+def final_state(result: RunSummary, max_reject_rate: float) -> State[Any]:
     """The state a finished run ends in, its message carrying the key numbers."""
     from prefect.states import Completed, Failed
 
-    counts = result["counts"]
+    counts = result.counts
     articles, rejected = counts.get("articles", 0), counts.get("rejected", 0)
-    added = result["added"].get("articles", 0)
+    added = result.added.get("articles", 0)
     rate = reject_rate(counts)
     numbers = f"{articles} articles ({added} new), {rejected} rejected"
     if rejected:
-        numbers += f" ({_reasons(result['rejects_by_reason'])})"
+        numbers += f" ({_reasons(result.rejects_by_reason)})"
     if rate is not None and rate > max_reject_rate:
         return Failed(message=f"{rate:.0%} of inputs rejected, over max_reject_rate {max_reject_rate:g}: {numbers}; "
                               f"the good ones were loaded", data=result)
@@ -82,7 +82,7 @@ def stopped_state(reason: str, where: str) -> State[Any]:
     return Cancelled(message=f"stopped by {reason} while {where}")
 
 
-def run_result(state: State[Any]) -> dict[str, Any]:
+def run_result(state: State[Any]) -> RunSummary:
     """The run summary of a finished flow state, or the error that says why there is none.
 
     Raises ConfigError (a wrong configuration), RunStopped (Cancelled) or RunFailed.
@@ -93,7 +93,7 @@ def run_result(state: State[Any]) -> dict[str, Any]:
         reason = message.removeprefix("stopped by ").split(" ", 1)[0]
         raise RunStopped(message, reason)
     data = state.result(raise_on_failure=False)
-    if isinstance(data, dict) and "counts" in data:
+    if isinstance(data, RunSummary):
         return data
     if isinstance(data, ConfigError):
         raise data

@@ -212,3 +212,35 @@ class RawInput:
     charset: str | None
     fetch_id: str
     source: str = "url"  # the source kind its article came from
+
+
+@dataclass(frozen=True)
+class RecentRun:
+    """One of the last runs, for a report's trend: articles, rejects and duration (None while unfinished)."""
+
+    run_id: str
+    started_at: str  # "2024-11-29 07:00", UTC
+    articles: int
+    rejected: int
+    seconds: float | None
+
+
+@dataclass(frozen=True)
+class RunSummary:
+    """What a finished run did: the CLI prints it, the Prefect artifacts show it, the final state carries it."""
+
+    run_id: str
+    counts: dict[str, int]  # per stage: documents, unchanged, articles, rejected, fetches, filtered, ...
+    added: dict[str, int]  # rows added per table
+    totals: dict[str, int]  # rows per table in the warehouse now
+    checks: dict[str, int]  # data check -> offending rows (0: passed)
+    rejects_by_reason: dict[str, int]  # "stage:reason" -> count, most first
+    rejects: list[Reject]
+    failures_by_host: dict[str, int]
+    top_entities: list[tuple[str, int]]
+    entities_total: int
+    top_speakers: list[tuple[str, int]]
+    unresolved_speakers: list[tuple[str, int]]
+    timings: dict[str, float]  # seconds per stage
+    trend: list[RecentRun]
+

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 import duckdb
+
+from transforms.models import RecentRun
 
 RECENT_RUNS_SQL = """
 SELECT run_id, strftime(started_at, '%Y-%m-%d %H:%M') AS started,
@@ -15,8 +15,7 @@ FROM runs ORDER BY started_at DESC LIMIT ?
 """
 
 
-def query_recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[dict[str, Any]]:
+def query_recent_runs(con: duckdb.DuckDBPyConnection, limit: int = 10) -> list[RecentRun]:
     """The last `limit` runs, newest first: articles, rejects and duration (None while a run is unfinished)."""
     rows = con.execute(RECENT_RUNS_SQL, [limit]).fetchall()
-    return [{"run_id": r[0], "started_at": r[1], "articles": int(r[2]), "rejected": int(r[3]),
-             "seconds": None if r[4] is None else float(r[4])} for r in rows]
+    return [RecentRun(r[0], r[1], int(r[2]), int(r[3]), None if r[4] is None else float(r[4])) for r in rows]

@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from flows import report
-from transforms.models import Analysis
-from transforms.models import Entity, Mention, Quote, Reject
+from transforms.models import Analysis, Entity, Mention, Quote, RecentRun, Reject
 
 
 def _batch() -> report.BatchSummary:
@@ -33,8 +32,7 @@ def test_report_lists_top_entities_with_the_rest_counted() -> None:
     merged = report.merge([_batch()] * 2)
     merged.entities.update({f"entity {i}": 1 for i in range(30)})
     result = report.summary("r1", merged, {"articles": 122}, {"articles": 200}, {"quotes_in_text": 0, "spans": 2},
-                            {"load": 1.25}, [{"run_id": "r1", "started_at": "2024-11-29 07:00", "articles": 122,
-                                              "rejected": 4, "seconds": 30.0}])
+                            {"load": 1.25}, [RecentRun("r1", "2024-11-29 07:00", 122, 4, 30.0)])
     text = report.to_markdown(result)
     assert "- Ulrich Schmid: 6" in text and "Unresolved speakers (surface forms): she 4" in text
     assert f"- and {32 - report.TOP_ENTITIES} more" in text

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
 import pytest
 
@@ -20,13 +19,15 @@ from flows.states import (
     run_result,
 )
 from tests.conftest import SEED_TXT
-from transforms.models import Reject
+from transforms.models import Reject, RunSummary
 
 
-def _result(articles: int, rejected: int, unchanged: int = 0) -> dict[str, Any]:
-    return {"run_id": "r", "counts": {"articles": articles, "rejected": rejected, "unchanged": unchanged},
-            "added": {"articles": articles}, "rejects_by_reason": {"fetch:timeout": rejected} if rejected else {},
-            "checks": {}}
+def _result(articles: int, rejected: int, unchanged: int = 0) -> RunSummary:
+    return RunSummary(run_id="r", counts={"articles": articles, "rejected": rejected, "unchanged": unchanged},
+                      added={"articles": articles}, totals={}, checks={},
+                      rejects_by_reason={"fetch:timeout": rejected} if rejected else {}, rejects=[],
+                      failures_by_host={}, top_entities=[], entities_total=0, top_speakers=[], unresolved_speakers=[],
+                      timings={}, trend=[])
 
 
 def test_reject_rate_counts_unchanged_inputs_as_seen() -> None:
