@@ -49,7 +49,7 @@ from flows.responses import Body, Trace, accept_header, describe, phase, read_re
 from transforms.decoding import HTML_TYPES
 from transforms.errors import FetchError, Stage, TransientError, fetch_error
 from transforms.ids import to_attempt_id
-from transforms.models import Fetch, Reject, Validators, iso_utc
+from transforms.models import Fetch, Reject, Validators
 
 log = logging.getLogger(__name__)
 
@@ -130,7 +130,7 @@ class Fetcher:
             fetch_id = _fetch_id(url, len(fetches) + 1)
             cut = fetch_error("deferred", f"{url}: not fetched before the run's fetch budget ran out "
                                        f"(fetch.budget_s = {self.options.budget_s:g}); it is fetched first next run")
-            record = self._record(fetch_id, url, Trace(final_url=url), iso_utc(datetime.now(UTC)), len(fetches) + 1,
+            record = self._record(fetch_id, url, Trace(final_url=url), datetime.now(UTC), len(fetches) + 1,
                                   time.monotonic(), source_name, failure=cut)
             return Outcome((*fetches, record), deferred=True)
 
@@ -140,7 +140,7 @@ class Fetcher:
     ) -> Outcome:
         not_before = 0.0  # loop time a retry may start
         for attempt in range(1, self.options.retries + 2):
-            fetched_at = iso_utc(datetime.now(UTC))
+            fetched_at = datetime.now(UTC)
             fetch_id = _fetch_id(url, attempt)
             trace = Trace(final_url=url)
             started = time.monotonic()
@@ -186,7 +186,7 @@ class Fetcher:
         fetch_id: str,
         url: str,
         trace: Trace,
-        fetched_at: str,
+        fetched_at: datetime,
         attempt: int,
         clock: float,
         source_name: str | None,
@@ -232,7 +232,7 @@ class Fetcher:
                 async with self._global:
                     if trace.started is None:
                         trace.started = time.monotonic()
-                        trace.started_at = iso_utc(datetime.now(UTC))
+                        trace.started_at = datetime.now(UTC)
                         if clock.deadline is None:  # the URL's clock starts with its first request
                             clock.deadline = loop.time() + self.options.deadline_s
                         trace.deadline = min(clock.deadline, loop.time() + self.options.total_timeout_s)

@@ -57,7 +57,7 @@ class Trace:
     last_modified: str | None = None
     redirects: int = 0
     started: float | None = None
-    started_at: str | None = None  # ISO UTC: when the request went out (after any wait for a slot)
+    started_at: datetime | None = None  # when the request went out (after any wait for a slot)
     deadline: float | None = None
 
 

@@ -76,7 +76,8 @@ class SourceContext:
     def malformed(self) -> str:
         return malformed_reason(self.source_kind)
 
-    def item(self, link: str, published_at: str | None, title: str | None, modified_by: str | None = None) -> WorkItem:
+    def item(self, link: str, published_at: str | None, title: str | None, modified_by: datetime | None = None
+             ) -> WorkItem:
         return WorkItem(
             normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title,
             modified_by,

@@ -31,7 +31,7 @@ class Document:
     charset: str | None = None  # declared by HTTP header, if any
     url: str | None = None  # final URL after redirects (fetched documents)
     fetch_id: str | None = None
-    fetched_at: str | None = None  # ISO 8601 UTC
+    fetched_at: datetime | None = None  # when it was fetched (aware, UTC)
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class WorkItem:
     title: str | None = None  # as given by the feed entry
     # The sitemap's <lastmod>: the page has not changed since (a date alone means the end of that day).
     # None when the source gives none or is configured not to be trusted on it (trust_lastmod = false).
-    modified_by: str | None = None
+    modified_by: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -154,7 +154,7 @@ class Validators:
     etag: str | None = None
     last_modified: str | None = None
     content_hash: str | None = None
-    fetched_at: str | None = None  # when that content was fetched (ISO 8601 UTC)
+    fetched_at: datetime | None = None  # when that content was fetched (aware, UTC)
 
 
 @dataclass(frozen=True)
@@ -175,7 +175,7 @@ class Fetch:
     error_class: str | None  # None when the fetch succeeded; see flows/fetch.py for the codes
     error: str | None
     attempt: int  # 1 for the first try
-    fetched_at: str  # ISO 8601 UTC, when the attempt started
+    fetched_at: datetime  # when the attempt started (aware, UTC)
     not_modified: bool = False  # 304 to a conditional GET
     source_name: str | None = None
     redirects: int = 0

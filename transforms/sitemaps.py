@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Mapping, Sequence
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
@@ -72,8 +72,8 @@ def parse_sitemap(root: etree._Element, ctx: SourceContext) -> Parsed:
     return Parsed(fmt, tuple(items), tuple(children), tuple(rejects))
 
 
-def lastmod_bound(value: str | None) -> str | None:
-    """A sitemap <lastmod> as the moment the page is unchanged since, ISO 8601 UTC.
+def lastmod_bound(value: str | None) -> datetime | None:
+    """A sitemap <lastmod> as the moment the page is unchanged since (UTC).
 
     A W3C date alone ("2024-06-01") may hide a change later that day, so it stands for
     the end of the day; a datetime without a zone is read as UTC.
@@ -85,7 +85,7 @@ def lastmod_bound(value: str | None) -> str | None:
         return None
     if re.fullmatch(r"\s*\d{4}-\d{2}-\d{2}\s*", value):
         moment += timedelta(days=1)
-    return iso_utc(moment)
+    return moment.astimezone(UTC)
 
 
 def unchanged_since_fetched(items: Sequence[WorkItem], previous: Mapping[str, Validators]) -> tuple[list[WorkItem], list[WorkItem]]:
@@ -94,7 +94,7 @@ def unchanged_since_fetched(items: Sequence[WorkItem], previous: Mapping[str, Va
     skip: list[WorkItem] = []
     for item in items:
         known = previous.get(item.url)
-        modified = parse_datetime(item.modified_by)
-        fetched = parse_datetime(known.fetched_at) if known is not None else None
+        modified = item.modified_by
+        fetched = known.fetched_at if known is not None else None
         (skip if modified is not None and fetched is not None and modified <= fetched else fetch).append(item)
     return fetch, skip

@@ -17,12 +17,12 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 
 from transforms.decoding import HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type, sniff_charset, sniff_media_type
 from transforms.feeds import parse_datetime
 from transforms.ids import to_article_id, to_warc_fetch_id
-from transforms.models import Document, Fetch, Reject, iso_utc
+from transforms.models import Document, Fetch, Reject
 
 STAGE = "read"
 SOURCE = "warc"
@@ -126,16 +126,16 @@ def to_document(record: Record, source_name: str | None = None, max_bytes: int =
         sniffed = sniff_media_type(body) if media in SNIFF_TYPES else media
         if sniffed not in HTML_TYPES:
             return reject("content_type", f"content type {content_type or 'none'!r} is not an article page")
-    date = parse_datetime(record.header("WARC-Date"))
-    fetched_at = iso_utc(date) if date is not None else None
+    fetched_at = parse_datetime(record.header("WARC-Date"))
     charset = sniff_charset(body, charset)
-    fetch = Fetch(fetch_id=fetch_id, url=url, final_url=url, status=status, bytes=len(body), elapsed_ms=0.0,
-                  content_hash=None,  # not in the raw store: the WARC is the raw store
-                  content_type=content_type, charset=charset, etag=None, last_modified=None, error_class=None,
-                  error=None, attempt=1, fetched_at=fetched_at or "", source_name=source_name)
+    fetch = None if fetched_at is None else Fetch(
+        fetch_id=fetch_id, url=url, final_url=url, status=status, bytes=len(body), elapsed_ms=0.0,
+        content_hash=None,  # not in the raw store: the WARC is the raw store
+        content_type=content_type, charset=charset, etag=None, last_modified=None, error_class=None,
+        error=None, attempt=1, fetched_at=fetched_at.astimezone(UTC), source_name=source_name)
     document = Document(uri=uri, source=SOURCE, body=body, media_type="text/html", charset=charset, url=url,
-                        fetch_id=fetch_id, fetched_at=fetched_at)
-    return Converted(document=document, fetch=fetch if fetched_at else None)
+                        fetch_id=fetch_id, fetched_at=None if fetched_at is None else fetched_at.astimezone(UTC))
+    return Converted(document=document, fetch=fetch)
 
 
 def parse_http_response(block: bytes, max_bytes: int) -> tuple[int, dict[str, str], bytes]:

@@ -89,7 +89,7 @@ def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashe
             for f in to_fingerprints(articles)]),
     }
     tables["fetches"] = to_arrow("fetches", [
-        {**asdict(f), "fetched_at": datetime.fromisoformat(f.fetched_at) if f.fetched_at else None, "run_id": run_id}
+        {**asdict(f), "run_id": run_id}
         for f in fetches
     ])
     return tables

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import NewsdeskError, PermanentError, TransientError
-from transforms.models import Entity, Validators, iso_utc
+from transforms.models import Entity, Validators
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, rollback, run_sql
 from warehouse.search import load_fts, update_search_index
 from warehouse.stories import load_duplicates_and_stories
@@ -318,7 +318,7 @@ def query_validators(con: duckdb.DuckDBPyConnection) -> dict[str, Validators]:
                FROM fetches WHERE status = 200 AND content_hash IS NOT NULL)
            WHERE rn = 1"""
     ).fetchall()
-    return {url: Validators(etag, modified, content_hash, iso_utc(fetched_at) if fetched_at else None)
+    return {url: Validators(etag, modified, content_hash, fetched_at)
             for url, etag, modified, content_hash, fetched_at in rows}
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 import pytest
 
 from transforms.models import Validators, WorkItem
@@ -17,17 +19,21 @@ NOW = "2024-07-01T00:00:00Z"
     ("2024-06", None), ("2024", None), ("yesterday", None), (None, None), ("", None),
 ])
 def test_lastmod_bound(lastmod: str | None, bound: str | None) -> None:
-    assert lastmod_bound(lastmod) == bound
+    assert lastmod_bound(lastmod) == _utc(bound)
+
+
+def _utc(moment: str | None) -> datetime | None:
+    return None if moment is None else datetime.fromisoformat(moment.replace("Z", "+00:00"))
 
 
 def test_only_urls_changed_since_their_last_fetch_are_requested() -> None:
     def item(path: str, modified_by: str | None) -> WorkItem:
-        return WorkItem(f"https://example.org/{path}", "s", "sitemap", NOW, modified_by=modified_by)
+        return WorkItem(f"https://example.org/{path}", "s", "sitemap", NOW, modified_by=_utc(modified_by))
 
     items = [item("old", "2024-06-13T00:00:00Z"), item("same-moment", "2024-06-20T10:00:00Z"),
              item("changed", "2024-06-21T00:00:00Z"), item("no-lastmod", None), item("never-fetched", "2024-01-01T00:00:00Z"),
              item("fetch-time-unknown", "2024-01-01T00:00:00Z")]
-    fetched = Validators(etag='"x"', fetched_at="2024-06-20T10:00:00Z")
+    fetched = Validators(etag='"x"', fetched_at=_utc("2024-06-20T10:00:00Z"))
     previous = {f"https://example.org/{p}": fetched for p in ("old", "same-moment", "changed", "no-lastmod")}
     previous["https://example.org/fetch-time-unknown"] = Validators(etag='"x"')
     fetch, skip = unchanged_since_fetched(items, previous)

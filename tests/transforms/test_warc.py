@@ -30,7 +30,7 @@ def test_a_response_becomes_the_document_the_fetcher_would_give() -> None:
     assert document is not None and fetch is not None and converted.reject is None
     assert (document.uri, document.url, document.source) == ("warc:/data/x.warc.gz#1234", "https://example.org/a", "warc")
     assert document.body == PAGE and document.media_type == "text/html" and document.charset == "iso8859-1"
-    assert document.fetched_at == "2024-05-01T10:00:00Z" == fetch.fetched_at
+    assert document.fetched_at == datetime(2024, 5, 1, 10, tzinfo=UTC) == fetch.fetched_at
     assert fetch.content_hash is None and fetch.source_name == "cc" and fetch.fetch_id == document.fetch_id
 
 

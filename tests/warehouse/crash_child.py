@@ -112,7 +112,7 @@ def fetches(tag: str, n: int, at: datetime) -> list[Fetch]:
             elapsed_ms=12.5 * (i + 1), content_hash=f"{i:064x}" if ok else None, content_type="text/html" if ok else None,
             charset="utf-8" if ok else None, etag=f'"{tag}{i}"' if ok else None, last_modified=None,
             error_class=None if ok else "timeout", error=None if ok else "read timed out after 10 s", attempt=1 + i % 2,
-            fetched_at=(at + timedelta(seconds=i)).isoformat(), not_modified=i % 5 == 4, source_name="example",
+            fetched_at=(at + timedelta(seconds=i)), not_modified=i % 5 == 4, source_name="example",
             redirects=i % 2))
     return out
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,12 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash
+from transforms.models import Analysis, Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash
 from warehouse import arrow, lake
 from warehouse.schema import LOAD_ORDER, TABLES
 
 AT = datetime(2025, 3, 1, 6, tzinfo=timezone.utc)
 TEXT = "Mayor Ana Ruiz said the bridge “will reopen in May”.\n\nThe council agreed."
-
-
-@dataclass(frozen=True)
-class _Analysis:
-    mentions: list[Mention]
-    entities: list[Entity]
-    quotes: list[Quote]
 
 
 def _records(text: str = TEXT) -> dict[str, pa.Table]:
@@ -38,9 +30,9 @@ def _records(text: str = TEXT) -> dict[str, pa.Table]:
     quote = Quote(article_id, 30, 50, text[30:50], "direct", cue="said", cue_start=15, cue_end=19,
                   speaker="Ana Ruiz", speaker_start=6, speaker_end=14, speaker_entity_id="e-ruiz")
     fetch = Fetch("f1", "https://news.example.org/a", None, 200, 100, 5.0, "ab" * 32, "text/html", "utf-8", None, None,
-                  None, None, 1, "2025-03-01T06:00:00+00:00")
+                  None, None, 1, AT)
     return arrow.run_tables("run-1", AT, [article], {"city/bridge.txt": "c" * 64},
-                           _Analysis([mention], [Entity("e-ruiz", "Ana Ruiz", "PERSON")], [quote]),
+                           Analysis([mention], [Entity("e-ruiz", "Ana Ruiz", "PERSON")], [quote]),
                            [Reject("x.bin", "read", "binary", "x.bin is not text")], [fetch])
 
 

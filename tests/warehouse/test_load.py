@@ -46,7 +46,7 @@ def read_back(con: duckdb.DuckDBPyConnection, table: str = "articles") -> Batch:
         articles.append(Article(**_fields(Article, row)))
     fetched = []
     for row in _rows(con, "SELECT * FROM fetches"):
-        row["fetched_at"] = row["fetched_at"].astimezone(timezone.utc).isoformat()
+        row["fetched_at"] = row["fetched_at"].astimezone(timezone.utc)
         fetched.append(Fetch(**_fields(Fetch, row)))
     return Batch(
         articles=articles,
