@@ -17,7 +17,7 @@ from typing import Any
 from lxml.html import HtmlElement
 
 from transforms.bylines import normalise_authors
-from transforms.dates import normalise_date, parse_shown_days
+from transforms.dates import normalise_date, parse_shown_days, parse_shown_time
 
 _PUBLISHED_CUE = re.compile(r"\b(?:published|posted|written|created|originally|first)\b", re.I)
 _UPDATED_CUE = re.compile(r"\b(?:updated|modified|edited|revised|reviewed)\b", re.I)
@@ -93,6 +93,7 @@ class _ShownDay:
     day: str
     cue: str | None  # "published", "updated" or None
     markup: bool = False  # read from a <time datetime> whose text shows no full date
+    time: str | None = None  # the time of day written right after the day ("HH:MM"), publisher's local time
 
 
 def _shown_days(text: str, previous: str) -> list[_ShownDay]:
@@ -103,7 +104,8 @@ def _shown_days(text: str, previous: str) -> list[_ShownDay]:
     days: list[_ShownDay] = []
     last_end = 0
     for start, end, day in parse_shown_days(text):
-        days.append(_ShownDay(day, _cue(text[last_end:start] if start > last_end or days else previous[-40:])))
+        days.append(_ShownDay(day, _cue(text[last_end:start] if start > last_end or days else previous[-40:]),
+                              time=parse_shown_time(text[end:])))
         last_end = end
     return days
 
@@ -115,6 +117,7 @@ class Dateline:
     day: str | None = None
     authors: tuple[str, ...] = ()
     day_in_markup: bool = False  # the day comes from a <time datetime> only, not from text the reader sees
+    time: str | None = None  # the time of day shown with the day ("HH:MM", local), where one is
 
 
 def _byline_names(runs: list[str]) -> tuple[str, ...]:
@@ -201,7 +204,9 @@ def parse_dateline(tree: HtmlElement, headline: str, before: int = 80, after: in
         candidates = [d for run in kicker for d in _shown_days(run, "")]
     published = [d for d in candidates if d.cue == "published"]
     chosen = (published or candidates)[0] if candidates else None
-    return Dateline(chosen.day if chosen else None, _byline_names(texts), chosen.markup if chosen else False)
+    if chosen is None:
+        return Dateline(None, _byline_names(texts))
+    return Dateline(chosen.day, _byline_names(texts), chosen.markup, chosen.time)
 
 
 def parse_shown_date(tree: HtmlElement, headline: str) -> str | None:

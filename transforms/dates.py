@@ -35,6 +35,8 @@ _SHOWN_DATES = (  # dates as a reader sees them: 2020-06-04, 4 June 2020, June 4
 )
 _MONTHS = {name: number for number, name in enumerate(
     ("jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec"), 1)}
+_SHOWN_TIME = re.compile(r"^\s*(?:,|\||-|–|/|\bum\b|\bat\b|\bà\b|\bkl\.?|\bklo\.?)?\s*(?:,\s*)?"
+                         r"([01]?\d|2[0-3])[:.h]([0-5]\d)(?!\d)(?:\s*(am|pm|a\.m\.|p\.m\.))?", re.I)
 _URL_DAY = re.compile(r"/((?:19|20)\d{2})(?:[/_-](\d{1,2})[/_-](\d{1,2})|(\d{2})(\d{2}))(?=[/_.-]|$)")
 
 
@@ -125,6 +127,23 @@ def parse_shown_days(text: str) -> list[tuple[int, int, str]]:
     return sorted(found)
 
 
+def parse_shown_time(after: str) -> str | None:
+    """The time of day written right after a shown day ("27.08.2024, 12:32 Uhr", "May 3, 2024 at 7:30 PM",
+    "3 mai 2024 à 14h05"), as "HH:MM" on the 24-hour clock; None when the day stands alone."""
+    match = _SHOWN_TIME.match(after[:40])
+    if match is None:
+        return None
+    hour, minute = int(match.group(1)), int(match.group(2))
+    half = (match.group(3) or "").lower().replace(".", "")
+    if half and not 1 <= hour <= 12:
+        return None
+    if half == "pm" and hour != 12:
+        hour += 12
+    elif half == "am" and hour == 12:
+        hour = 0
+    return f"{hour:02d}:{minute:02d}"
+
+
 def parse_url_day(url: str | None) -> str | None:
     """The day a URL path carries (/2019/11/08/, /2019-11-08/, /20191108/), as an ISO date."""
     match = _URL_DAY.search(urlsplit(url).path) if url else None
@@ -140,6 +159,20 @@ def parse_url_day(url: str | None) -> str | None:
 def days_apart(a: str, b: str) -> int:
     """Whole days between the calendar days of two ISO dates or datetimes."""
     return abs((date.fromisoformat(a[:10]) - date.fromisoformat(b[:10])).days)
+
+
+def reconcilable(value: str, day: str, time: str) -> bool:
+    """Whether a declared moment can be the local time `day` `time` somewhere: the two are at most
+    the offsets of the world apart (-12:00..+14:00). A declared value without a zone always can."""
+    try:
+        moment = datetime.fromisoformat(value)
+        shown = datetime.fromisoformat(f"{day}T{time}")
+    except ValueError:
+        return True
+    if len(value) <= 10 or moment.tzinfo is None:
+        return True
+    offset = shown - moment.astimezone(UTC).replace(tzinfo=None)
+    return timedelta(hours=-12) <= offset <= timedelta(hours=14)
 
 
 def shiftable(value: str, day: str) -> bool:

@@ -201,8 +201,9 @@ def extract_html(document: Document) -> Extracted:
 
     meta = parse_metadata(tree, document.url)
     first = _run_trafilatura(tree, document.url, "balanced")
-    # trafilatura's metadata guesses, as bare_extraction(with_metadata=True) would give them with the body
-    guess = TrafilaturaMetadata(tree, document.url) if first is not None else None
+    # trafilatura's metadata guesses, found only when consulted; also where its first body pass discards the
+    # page (the body then comes from recall mode, JSON-LD or script data) but the page still carries its date
+    guess = TrafilaturaMetadata(tree, document.url)
     pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
     if len("\n".join(p.text for p in pieces)) < MIN_ARTICLE_CHARS and (fragment := find_script_html(tree)):
         scripted = _run_trafilatura(load_html(f"<html><body><article>{fragment}</article></body></html>"),

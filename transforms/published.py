@@ -8,7 +8,7 @@ find yet another. `pick_published` weighs them, time zones included.
 from __future__ import annotations
 
 from transforms.dateline import Dateline
-from transforms.dates import days_apart, normalise_date, parse_url_day, shiftable
+from transforms.dates import days_apart, normalise_date, parse_url_day, reconcilable, shiftable
 from transforms.guesses import TrafilaturaMetadata
 from transforms.metadata import PageMetadata, Sourced
 
@@ -29,7 +29,9 @@ def pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateli
     shown day one day off a declared time is another event (the print edition, a broadcast, an
     update) unless a time zone can move the declared moment to that day: a local time declared
     with its offset is already the publisher's day; a UTC time can move only as far as the
-    offsets of the world reach (-12:00 to +14:00).
+    offsets of the world reach (-12:00 to +14:00). Likewise a day shown with its time of day
+    ("26.08.2024 um 06:00 Uhr") that no offset makes the declared moment is another event (a
+    broadcast, the last update of a live page), however many days apart.
     """
     declared = meta.published_at
     declared_day = declared.value[:10] if declared is not None else None
@@ -46,8 +48,9 @@ def pick_published(meta: PageMetadata, guess: TrafilaturaMetadata | None, dateli
         return declared is not None and day is not None and declared_day is not None \
             and days_apart(day, declared_day) == 1 and not shiftable(declared.value, day)
 
-    if other_event(shown_day):
-        shown_day = None
+    if other_event(shown_day) or (declared is not None and shown_day is not None and dateline.time is not None
+                                  and not reconcilable(declared.value, shown_day, dateline.time)):
+        shown_day = None  # a day and time shown that no time zone makes the declared moment: another event
     if shown_day is not None:
         return declared if declared is not None and declared_day == shown_day else Sourced(shown_day, "html")
     if url_day is not None and declared_day is not None and days_apart(url_day, declared_day) == 1:

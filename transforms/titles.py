@@ -20,14 +20,41 @@ def _contained(inner: str, outer: str) -> bool:
     return bool(a) and a != b and f" {a} " in f" {b} " and len(a.split()) >= 3
 
 
+_KICKER = re.compile(r"^(.{2,80}?)\s*(?::|\s/|\s[–—-]|\|)\s+(.+)$")
+
+
+def _kicker_split(title: str) -> tuple[str, str] | None:
+    """("Kicker", "Headline") from "Kicker: Headline" (or " - ", " / ", "|"), the kicker of six words at most."""
+    match = _KICKER.match(title)
+    if match is None or len(words(match.group(1))) > 6:
+        return None
+    return match.group(1), match.group(2)
+
+
 def _kicker_of(declared: str, h1: str) -> bool:
     """The declared title is the <h1> headline with its kicker in front ("Kicker: Headline"):
     the page shows the two apart (or the kicker without its colon), the declaration as one line."""
     a, b = words(declared), words(h1)
     if not b or a == b and declared != h1:
         return bool(b)
-    match = re.match(r"^(.{2,80}?)\s*(?::|\s/|\s[–—-]|\|)\s+(.+)$", declared)
-    return match is not None and words(match.group(2)) == b and len(words(match.group(1))) <= 6
+    parts = _kicker_split(declared)
+    return parts is not None and words(parts[1]) == b
+
+
+def _common_headline(a: str, b: str) -> str | None:
+    """The headline two titles share behind kickers with no word in common ("K1 - Headline", "K2: Headline")."""
+    x, y = _kicker_split(a), _kicker_split(b)
+    if x is None or y is None or set(words(x[0])) & set(words(y[0])) or words(x[1]) != words(y[1]):
+        return None
+    return x[1]
+
+
+def _without_kicker(title: str, others: list[str]) -> str | None:
+    """Another declared title that is `title` without its kicker: the publisher's headline proper."""
+    parts = _kicker_split(title)
+    if parts is None:
+        return None
+    return next((other for other in others if words(other) == words(parts[1])), None)
 
 
 def _title_matches(h1: str, ref: str) -> bool:
@@ -53,6 +80,9 @@ def pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str |
                 known |= set(words(page_title)) - set(words(t.value))
     h1s = [h for h in meta.h1s[:6] if not site_like(h, known)]
     for h1 in h1s:
+        for ref in declared:
+            if common := _common_headline(h1, strip_site_suffix(ref.value, known)):
+                return Sourced(common, "html")  # the page and the declaration put different kickers on it
         for ref in declared:  # an <h1> with a kicker or standfirst around the declared headline
             stripped = strip_site_suffix(ref.value, known)
             if _contained(stripped, h1) or _kicker_of(stripped, h1):
@@ -61,10 +91,12 @@ def pick_title(meta: PageMetadata, guess: TrafilaturaMetadata | None, url: str |
             return Sourced(h1, "html")
     if len(h1s) == 1 and len(words(h1s[0])) >= 3:
         return Sourced(h1s[0], "html")
-    for candidate in meta.titles:
-        value = strip_site_suffix(candidate.value, known)
-        if value and not site_like(value, known):
-            return Sourced(value, candidate.source)
+    cleaned = [Sourced(strip_site_suffix(t.value, known), t.source) for t in meta.titles]
+    for candidate in cleaned:
+        if candidate.value and not site_like(candidate.value, known):
+            if bare := _without_kicker(candidate.value, [t.value for t in cleaned if t.source != "html"]):
+                return Sourced(bare, candidate.source)
+            return candidate
     if guess is not None and guess.title:
         return Sourced(strip_site_suffix(normalise_line(guess.title), known), "trafilatura")
     return meta.title

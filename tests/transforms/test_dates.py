@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from transforms.dates import days_apart, normalise_date, parse_moment, parse_shown_days, parse_url_day, shiftable
+from transforms.dates import (days_apart, normalise_date, parse_moment, parse_shown_days, parse_shown_time, parse_url_day,
+                             reconcilable, shiftable)
 
 
 @pytest.mark.parametrize(
@@ -70,11 +71,6 @@ def test_shown_days_never_raise(text: str) -> None:
     assert all(start < end for start, end, _day in parse_shown_days(text))
 
 
-@given(st.text(max_size=120))
-def test_shown_days_never_raise(text: str) -> None:
-    assert all(start < end for start, end, _day in parse_shown_days(text))
-
-
 def test_moments_are_aware() -> None:
     assert parse_moment("2024") == datetime(2024, 1, 1, tzinfo=UTC)
     assert parse_moment("2024-05-06T10:00:00") == datetime(2024, 5, 6, 10, tzinfo=UTC)  # no zone: UTC
@@ -88,3 +84,31 @@ def test_time_zones_shift_a_moment_only_as_far_as_they_reach() -> None:
     assert shiftable("2024-03-01T23:00:00+00:00", "2024-03-02")  # UTC: a zone east of it is already on the 2nd
     assert not shiftable("2024-03-01T23:00:00+01:00", "2024-03-02")  # the publisher's own offset: its day
     assert shiftable("2024-03-01", "2024-03-02")  # a bare date has no moment to pin
+
+
+@pytest.mark.parametrize(
+    ("after", "expected"),
+    [
+        (", 12:32 Uhr", "12:32"),
+        (" um 06:00 Uhr.", "06:00"),
+        (" at 7:30 PM CST", "19:30"),
+        (" à 14h05", "14:05"),
+        (" 12:05 a.m.", "00:05"),
+        (" | 18.40", "18:40"),
+        (" von Anna Berg", None),
+        (", 2024", None),
+        (" 25:10", None),
+    ],
+)
+def test_the_time_shown_after_a_day(after: str, expected: str | None) -> None:
+    assert parse_shown_time(after) == expected
+
+
+def test_a_shown_time_reconciles_with_a_declared_moment_only_within_the_offsets_of_the_world() -> None:
+    declared = "2024-08-27T10:32:24+00:00"
+    assert reconcilable(declared, "2024-08-27", "12:32")  # the same moment in Berlin
+    assert reconcilable(declared, "2024-08-26", "23:00")  # Hawaii's evening before: -11:32
+    assert not reconcilable(declared, "2024-08-26", "06:00")  # 28 hours before: a broadcast the day before
+    assert not reconcilable("2023-10-07T09:53:36+02:00", "2024-07-18", "11:08")  # an update months later
+    assert reconcilable("2024-08-27", "2024-08-26", "06:00")  # a date alone pins no moment
+    assert reconcilable("2024-08-27T10:32:24", "2024-08-26", "06:00")  # nor does a time without a zone

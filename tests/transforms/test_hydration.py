@@ -44,3 +44,14 @@ def test_a_shell_without_article_html_is_still_a_js_shell() -> None:
 def test_script_strings_with_one_paragraph_are_not_an_article() -> None:
     page = _shell(json.dumps({"teaser": "<p>" + PARAGRAPHS[0] * 5 + "</p>"}))
     assert find_script_html(lxml_html.fromstring(page)) is None
+
+
+def test_a_script_rendered_page_keeps_the_date_trafilatura_finds() -> None:
+    # trafilatura's first pass finds no text on the shell and discards it; its metadata guesses still count
+    payload = json.dumps([1, FRAGMENT]).replace("<", chr(92) + "u003c")
+    page = _shell(f"self.__next_f.push({payload})").replace(
+        '<div id="root"></div>', '<div id="root"><time datetime="2024-03-12T08:00:00+01:00"></time></div>')
+    extracted = extract_html(Document(uri="u", source="url", body=page.encode(), media_type="text/html"))
+    assert extracted.article is not None, extracted.reject
+    assert extracted.article.published_at is not None and extracted.article.published_at.startswith("2024-03-12")
+    assert ("published_at", "trafilatura") in extracted.article.provenance
