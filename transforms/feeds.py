@@ -31,10 +31,10 @@ from lxml import etree
 
 from transforms.decoding import GZIP_MAGIC, PayloadError, inflate
 from transforms.decoding import parse_content_type, sniff_charset, sniff_media_type  # noqa: F401 (re-exported)
-from transforms.errors import InputError
+from transforms.errors import InputError, Stage
 from transforms.models import Reject, Validators, WorkItem, iso_utc
 
-STAGE = "discover"
+STAGE: Stage = "discover"
 MAX_FEED_BYTES = 50_000_000  # decompressed; sitemaps.org caps a sitemap at 50 MB
 FEED_TYPES = frozenset(
     {

@@ -21,10 +21,11 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from transforms.decoding import HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type, sniff_charset, sniff_media_type
+from transforms.errors import Stage
 from transforms.feeds import parse_datetime
 from transforms.models import Document, Fetch, Reject, iso_utc, to_article_id
 
-STAGE = "read"
+STAGE: Stage = "read"
 SOURCE = "warc"
 DOCUMENT_TYPES = frozenset({"response", "resource"})
 # Records that carry no document: skipped without a reject (a revisit is counted as unchanged).
