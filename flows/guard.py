@@ -15,9 +15,9 @@ import logging
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import TypeVar
+from typing import TypeVar, cast
 
-from transforms.errors import TooSlow
+from transforms.errors import Reason, Stage, TooSlow
 from transforms.models import Article, Document, Reject, to_article_id
 
 log = logging.getLogger(__name__)
@@ -50,17 +50,18 @@ def subject_ids(subject: Article | Document) -> tuple[str, str | None, str | Non
     return subject.uri, to_article_id(key), subject.fetch_id
 
 
-def to_reject(subject: Article | Document, stage: str, err: BaseException, reason: str | None = None) -> Reject:
+def to_reject(subject: Article | Document, stage: Stage, err: BaseException, reason: Reason | None = None) -> Reject:
     """The reject for `subject` failing at `stage` with `err`: a one-line message, `too_slow` for a spent budget."""
     uri, article_id, fetch_id = subject_ids(subject)
     if isinstance(err, TooSlow):
         return Reject(uri, stage, "too_slow", f"{uri}: {err}", article_id, fetch_id)
     first = (str(err).strip().splitlines() or [""])[0][:300]
-    return Reject(uri, stage, reason or f"{stage}_error", f"{type(err).__name__}: {first}", article_id, fetch_id)
+    step_error = cast(Reason, f"{stage}_error")  # nlp_error, entities_error, quotes_error (listed in Reason)
+    return Reject(uri, stage, reason or step_error, f"{type(err).__name__}: {first}", article_id, fetch_id)
 
 
-def guarded(step: Callable[[], T], subject: Article | Document, stage: str, rejects: list[Reject],
-            budget: Budget | None = None, reason: str | None = None) -> T | None:
+def guarded(step: Callable[[], T], subject: Article | Document, stage: Stage, rejects: list[Reject],
+            budget: Budget | None = None, reason: Reason | None = None) -> T | None:
     """`step()`, or None with a reject for `subject` appended to `rejects` when it raises or the budget is spent."""
     try:
         if budget is not None:
@@ -76,7 +77,7 @@ def guarded(step: Callable[[], T], subject: Article | Document, stage: str, reje
         return None
 
 
-def reject_all(subjects: Sequence[Article | Document], stage: str, err: BaseException) -> list[Reject]:
+def reject_all(subjects: Sequence[Article | Document], stage: Stage, err: BaseException) -> list[Reject]:
     """A batch-level failure: every document of the batch rejected, with the reason (`batch_error`)."""
     return [to_reject(s, stage, err, "batch_error") for s in subjects]
 

@@ -17,33 +17,24 @@ The WARC is the raw store: records are not copied into `warehouse/raw/`;
 from __future__ import annotations
 
 import glob
-import gzip
-import ipaddress
 import logging
-import socket
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
-from urllib.parse import urlsplit
 
-from transforms.errors import PermanentError, Stage
+from flows.warc_streams import REMOTE, WarcError as WarcError, WarcOptions as WarcOptions, open_warc
+from transforms.decoding import GZIP_MAGIC, inflate
+from transforms.errors import Stage
 from transforms.models import Document, Fetch, Reject, to_article_id
 from transforms.warc import Record, RecordFilter, parse_warc_uri, to_document, to_warc_uri
 
 log = logging.getLogger(__name__)
 
 STAGE: Stage = "read"
+MAX_LIST_BYTES = 50_000_000  # a WARC list file, decompressed
 MAX_RECORD_BYTES = 50_000_000  # a record's block; larger ones are rejected without being read
 SCAN_FACTOR = 20  # a batch ends after this many times batch_size records, documents or not (filters)
-REMOTE = ("http://", "https://")
-
-
-class WarcError(PermanentError):
-    """A WARC file that cannot be opened or read at all (the run goes on without it)."""
-
-    STAGE, REASON = "read", "warc_unreadable"
 
 
 @dataclass(frozen=True)
@@ -93,17 +84,6 @@ class WarcSpan:
     broken: bool = False  # the file could not be read on: the next run tries again from `start`
 
 
-@dataclass(frozen=True)
-class WarcOptions:
-    """How remote WARCs are opened (from the fetch settings)."""
-
-    user_agent: str = "newsdesk"
-    timeout_s: float = 20.0
-    allow_private: bool = False
-    allowed_networks: tuple[str, ...] = ()
-    storage_options: tuple[tuple[str, Any], ...] = ()  # fsspec options for s3:// and the like
-
-
 def list_warc_files(locations: Sequence[str], list_file: Path | None = None) -> tuple[list[str], list[Reject]]:
     """The WARC files named by paths, globs, URLs and a list file (one per line; `#` comments), in order, once each."""
     entries = list(locations)
@@ -111,7 +91,7 @@ def list_warc_files(locations: Sequence[str], list_file: Path | None = None) -> 
     if list_file is not None:
         try:
             data = list_file.read_bytes()
-            text = (gzip.decompress(data) if data[:2] == b"\x1f\x8b" else data).decode("utf-8")
+            text = (inflate(data, MAX_LIST_BYTES, members=True, complete=True) if data[:2] == GZIP_MAGIC else data).decode("utf-8")
         except (OSError, ValueError, EOFError) as err:
             return [], [Reject(str(list_file), STAGE, "unreadable_file", f"WARC list {list_file}: {err}")]
         for line in text.splitlines():
@@ -227,91 +207,6 @@ def read_warc_documents(uris: Sequence[str], options: WarcOptions) -> tuple[list
         if not found and not any(r.uri == uri for r in batch.rejects):
             rejects.append(Reject(uri, STAGE, "warc_missing", f"no document record at {uri}: the WARC changed or moved"))
     return documents, rejects
-
-
-@contextmanager
-def open_warc(location: str, offset: int, options: WarcOptions) -> Iterator[IO[bytes]]:
-    """A binary stream of the WARC at `location`, positioned at byte `offset`; WarcError when it cannot be."""
-    try:
-        if location.startswith(REMOTE):
-            with _open_http(location, offset, options) as stream:
-                yield stream
-            return
-        if "://" in location:
-            import fsspec
-
-            with fsspec.open(location, "rb", **dict(options.storage_options)) as handle:
-                handle.seek(offset)
-                yield handle
-            return
-        with open(location, "rb") as local:
-            local.seek(offset)
-            yield local
-    except WarcError:
-        raise
-    except (OSError, ValueError) as err:
-        raise WarcError(f"cannot read {location}: {err}") from None
-
-
-@contextmanager
-def _open_http(url: str, offset: int, options: WarcOptions) -> Iterator[IO[bytes]]:
-    import httpx
-
-    host = urlsplit(url).hostname or ""
-    _check_address(host, options)
-    headers = {"User-Agent": options.user_agent}
-    if offset:
-        headers["Range"] = f"bytes={offset}-"
-    with httpx.Client(timeout=options.timeout_s, follow_redirects=False) as client:
-        with client.stream("GET", url, headers=headers) as response:
-            if response.status_code not in (200, 206):
-                raise WarcError(f"cannot read {url}: HTTP {response.status_code}")
-            if offset and response.status_code != 206:
-                raise WarcError(f"cannot resume {url} at byte {offset}: the server ignores range requests")
-            yield _HttpStream(response, offset)  # type: ignore[misc]
-
-
-def _check_address(host: str, options: WarcOptions) -> None:
-    if options.allow_private:
-        return
-    try:
-        addresses = [ipaddress.ip_address(host)]
-    except ValueError:
-        try:
-            addresses = [ipaddress.ip_address(str(i[4][0]).split("%")[0]) for i in socket.getaddrinfo(host, None)]
-        except (socket.gaierror, UnicodeError) as err:
-            raise WarcError(f"cannot resolve {host} ({err})") from None
-    allowed = [ipaddress.ip_network(n, strict=False) for n in options.allowed_networks]
-    for address in addresses:
-        mapped = getattr(address, "ipv4_mapped", None) or address
-        if not (mapped.is_global and not mapped.is_multicast) and not any(mapped in n for n in allowed):
-            raise WarcError(f"{host} resolves to the non-public address {mapped}: refused "
-                            f"(--allow-private or fetch.allowed_networks to allow it)")
-
-
-class _HttpStream:
-    """A streamed HTTP body as a read-only file object that knows its offset in the whole file."""
-
-    def __init__(self, response: Any, offset: int) -> None:
-        self._chunks = response.iter_bytes(1 << 16)
-        self._buffer = b""
-        self._position = offset
-
-    def read(self, size: int = -1) -> bytes:
-        while size < 0 or len(self._buffer) < size:
-            chunk = next(self._chunks, None)
-            if chunk is None:
-                break
-            self._buffer += chunk
-        data, self._buffer = (self._buffer, b"") if size < 0 else (self._buffer[:size], self._buffer[size:])
-        self._position += len(data)
-        return data
-
-    def tell(self) -> int:
-        return self._position
-
-    def readable(self) -> bool:
-        return True
 
 
 def warc_files(sources: Sequence[Any]) -> tuple[list[WarcFile], list[Reject]]:

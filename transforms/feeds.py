@@ -22,10 +22,11 @@ import feedparser
 
 from transforms.dates import parse_moment
 from transforms.decoding import PayloadError, inflate
+from transforms.errors import Stage
 from transforms.models import Reject, WorkItem, iso_utc
 from transforms.urls import UrlError, normalise_url
 
-STAGE = "discover"
+STAGE: Stage = "discover"
 MAX_FEED_BYTES = 50_000_000  # decompressed; sitemaps.org caps a sitemap at 50 MB
 FEED_TYPES = frozenset(
     {

@@ -172,7 +172,7 @@ class Fetch:
     charset: str | None
     etag: str | None
     last_modified: str | None
-    error_class: str | None  # None when the fetch succeeded; see flows/fetch.py for the codes
+    error_class: str | None  # None when the fetch succeeded; the codes: transforms/errors.py, Reason
     error: str | None
     attempt: int  # 1 for the first try
     fetched_at: datetime  # when the attempt started (aware, UTC)

@@ -20,11 +20,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from transforms.decoding import HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type, sniff_charset, sniff_media_type
+from transforms.errors import Stage
 from transforms.feeds import parse_datetime
 from transforms.ids import to_article_id, to_warc_fetch_id
 from transforms.models import Document, Fetch, Reject
 
-STAGE = "read"
+STAGE: Stage = "read"
 SOURCE = "warc"
 # Records that carry a document; the others (warcinfo, request, metadata, revisit, ...) are skipped
 # without a reject (a revisit is counted as unchanged).
