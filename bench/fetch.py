@@ -18,6 +18,7 @@ import sys
 import tempfile
 import threading
 import time
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
@@ -97,7 +98,7 @@ def _newsdesk(urls: list[str], concurrency: int) -> float:
         allowed_networks=("127.0.0.1/32",),
         timeout_s=20.0,
     )
-    items = [WorkItem(u, "bench", "urls", "2024-01-01T00:00:00Z") for u in urls]
+    items = [WorkItem(u, "bench", "urls", datetime(2024, 1, 1, tzinfo=UTC)) for u in urls]
     with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as root:
         start = time.perf_counter()
         batch = fetch_batch(items, options, Path(root))

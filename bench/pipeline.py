@@ -112,7 +112,7 @@ def fetch_newsdesk(urls: Sequence[str], raw_root: Path, concurrency: int = CONCU
 
     options = FetchOptions(concurrency=concurrency, per_host_concurrency=concurrency, per_host_delay_s=0.0,
                            allowed_networks=("127.0.0.1/32",), timeout_s=60.0)
-    items = [WorkItem(u, "bench", "sitemap", "2024-06-01T00:00:00Z") for u in urls]
+    items = [WorkItem(u, "bench", "sitemap", datetime(2024, 6, 1, tzinfo=timezone.utc)) for u in urls]
     batch = fetch_batch(items, options, raw_root)
     if len(batch.documents) != len(urls):
         raise SystemExit(f"newsdesk fetched {len(batch.documents)} of {len(urls)} pages: {batch.rejects[:3]}")

@@ -37,10 +37,11 @@ from flows.fetcher import Fetcher
 from transforms.discovery import parse_source, parse_url_list, select_items
 from transforms.errors import Stage
 from transforms.feeds import FEED_TYPES, Parsed, parse_datetime
-from transforms.models import Fetch, Reject, WorkItem, iso_utc
+from transforms.models import Fetch, Reject, WorkItem
 
 STAGE: Stage = "discover"
 MAX_SITEMAP_DEPTH = 3
+_NEVER = datetime.min.replace(tzinfo=UTC)  # sorts an item without a date last
 
 
 class SourceConfig(BaseModel):
@@ -136,7 +137,7 @@ async def discover_async(
     seen: set[str] = set()
     for source, (source_items, source_fetches, source_rejects) in zip(sources, found, strict=True):
         if source.kind != "urls":
-            source_items = sorted(source_items, key=lambda i: i.published_at or "", reverse=True)
+            source_items = sorted(source_items, key=lambda i: i.published_at or _NEVER, reverse=True)
         kept = select_items(
             source_items, since=source.since, allow=source.allow, deny=source.deny, max_items=source.max_items, seen=seen
         )
@@ -152,7 +153,7 @@ async def discover_async(
 async def _discover_source(
     source: SourceConfig, fetcher: Fetcher, budget_until: float | None = None
 ) -> tuple[list[WorkItem], list[Fetch], list[Reject]]:
-    now = iso_utc(datetime.now(UTC))
+    now = datetime.now(UTC)
     items: list[WorkItem] = []
     fetches: list[Fetch] = []
     rejects: list[Reject] = []
@@ -201,7 +202,7 @@ async def _discover_source(
                     rejects.append(Reject(child.url, STAGE, "sitemap_limit", f"source {source.name!r}: skipped {child.url}: "
                                           f"more than {source.max_sitemaps} sitemaps or nested deeper than {MAX_SITEMAP_DEPTH}"))
                     continue
-                if source.since is not None and (parse_datetime(child.lastmod) or source.since) < source.since:
+                if source.since is not None and (child.lastmod or source.since) < source.since:
                     continue  # nothing in it changed since the cut-off
                 budget -= 1
                 queue.append((child.url, depth + 1))
@@ -215,11 +216,11 @@ def put_deferred_first(
     a configured source that discovery no longer lists are fetched too, once, as plain URLs."""
     names = {source.name: source for source in sources}
     listed = {item.url for item in items}
-    now = iso_utc(datetime.now(UTC))
+    now = datetime.now(UTC)
     missing = [WorkItem(url, name, "urls", now) for url, name in deferred.items()
                if url not in listed and name in names]
     return missing + [i for i in items if i.url in deferred] + [i for i in items if i.url not in deferred]
 
 
-def _context(source: SourceConfig, now: str) -> dict[str, Any]:
+def _context(source: SourceConfig, now: datetime) -> dict[str, Any]:
     return {"source_name": source.name, "source_kind": source.kind, "discovered_at": now}

@@ -23,7 +23,6 @@ from transforms.feeds import (
     gunzip_bounded,
     invalid,
     malformed_reason,
-    parse_datetime,
     parse_feed,
     parse_json_feed,
 )
@@ -38,7 +37,7 @@ def parse_source(
     url: str,
     source_name: str,
     source_kind: str,
-    discovered_at: str,
+    discovered_at: datetime,
     max_bytes: int = MAX_FEED_BYTES,
 ) -> Parsed:
     """Work items from a feed or sitemap body (any supported format, gzipped or not).
@@ -86,7 +85,7 @@ def _nothing_usable(parsed: Parsed, ctx: SourceContext) -> Parsed:
     return replace(parsed, rejects=(empty,))
 
 
-def parse_url_list(text: str, *, source_name: str, source_kind: str, discovered_at: str) -> Parsed:
+def parse_url_list(text: str, *, source_name: str, source_kind: str, discovered_at: datetime) -> Parsed:
     """A list of URLs, one a line; blank lines and `#` comments are skipped."""
     items: list[WorkItem] = []
     rejects: list[Reject] = []
@@ -123,7 +122,7 @@ def select_items(
         if any(p.search(item.url) for p in deny_re):
             continue
         if since is not None:
-            published = parse_datetime(item.published_at)
+            published = item.published_at
             if published is not None and published < _aware(since):
                 continue
         done.add(item.url)

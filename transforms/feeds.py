@@ -23,7 +23,7 @@ import feedparser
 from transforms.dates import parse_moment
 from transforms.decoding import PayloadError, inflate
 from transforms.errors import Stage
-from transforms.models import Reject, WorkItem, iso_utc
+from transforms.models import Reject, WorkItem
 from transforms.urls import UrlError, normalise_url
 
 STAGE: Stage = "discover"
@@ -47,7 +47,7 @@ FEED_TYPES = frozenset(
 @dataclass(frozen=True)
 class ChildSitemap:
     url: str
-    lastmod: str | None = None  # ISO 8601 UTC
+    lastmod: datetime | None = None  # UTC
 
 
 @dataclass(frozen=True)
@@ -71,13 +71,13 @@ class SourceContext:
     url: str
     source_name: str
     source_kind: str
-    discovered_at: str
+    discovered_at: datetime
 
     @property
     def malformed(self) -> str:
         return malformed_reason(self.source_kind)
 
-    def item(self, link: str, published_at: str | None, title: str | None, modified_by: datetime | None = None
+    def item(self, link: str, published_at: datetime | None, title: str | None, modified_by: datetime | None = None
              ) -> WorkItem:
         return WorkItem(
             normalise_url(link, self.url), self.source_name, self.source_kind, self.discovered_at, published_at, title,
@@ -117,7 +117,7 @@ def parse_json_feed(body: bytes, ctx: SourceContext) -> Parsed:
         title = entry.get("title") if isinstance(entry.get("title"), str) else None
         published = entry.get("date_published") or entry.get("date_modified")
         try:
-            items.append(ctx.item(link, to_iso_utc(published if isinstance(published, str) else None), title))
+            items.append(ctx.item(link, to_utc(published if isinstance(published, str) else None), title))
         except UrlError as exc:
             rejects.append(Reject(link, STAGE, exc.reason, str(exc)))
     return Parsed("json_feed", tuple(items), rejects=tuple(rejects))
@@ -137,7 +137,7 @@ def parse_feed(body: bytes, ctx: SourceContext) -> Parsed:
         if link is None:
             continue
         stamp = entry.get("published_parsed") or entry.get("updated_parsed")
-        published = _struct_to_iso(stamp) if isinstance(stamp, time.struct_time) else None
+        published = _struct_to_utc(stamp) if isinstance(stamp, time.struct_time) else None
         title = entry.get("title")
         try:
             items.append(ctx.item(link, published, title if isinstance(title, str) else None))
@@ -168,8 +168,8 @@ def _entry_link(entry: feedparser.FeedParserDict) -> str | None:
 # --- dates ------------------------------------------------------------------
 
 
-def _struct_to_iso(stamp: time.struct_time) -> str:
-    return iso_utc(datetime.fromtimestamp(calendar.timegm(stamp), UTC))
+def _struct_to_utc(stamp: time.struct_time) -> datetime:
+    return datetime.fromtimestamp(calendar.timegm(stamp), UTC)
 
 
 def parse_datetime(value: str | None) -> datetime | None:
@@ -177,6 +177,7 @@ def parse_datetime(value: str | None) -> datetime | None:
     return parse_moment(value)
 
 
-def to_iso_utc(value: str | None) -> str | None:
+def to_utc(value: str | None) -> datetime | None:
+    """An aware UTC datetime from a feed's or sitemap's date; None when absent or unreadable."""
     moment = parse_datetime(value)
-    return iso_utc(moment) if moment else None
+    return moment.astimezone(UTC) if moment else None

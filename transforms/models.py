@@ -139,8 +139,8 @@ class WorkItem:
     url: str  # normalised (no fragment, no tracking parameters)
     source_name: str
     source_kind: str  # "urls", "feed", "sitemap"
-    discovered_at: str  # ISO 8601 UTC
-    published_at: str | None = None  # ISO 8601 UTC, from the feed or sitemap entry
+    discovered_at: datetime  # when discovery found it (UTC)
+    published_at: datetime | None = None  # from the feed or sitemap entry (UTC)
     title: str | None = None  # as given by the feed entry
     # The sitemap's <lastmod>: the page has not changed since (a date alone means the end of that day).
     # None when the source gives none or is configured not to be trusted on it (trust_lastmod = false).

@@ -13,8 +13,8 @@ from datetime import UTC, datetime, timedelta
 
 from lxml import etree
 
-from transforms.feeds import STAGE, ChildSitemap, Parsed, SourceContext, parse_datetime, to_iso_utc
-from transforms.models import Reject, Validators, WorkItem, iso_utc
+from transforms.feeds import STAGE, ChildSitemap, Parsed, SourceContext, parse_datetime, to_utc
+from transforms.models import Reject, Validators, WorkItem
 from transforms.urls import UrlError, normalise_url
 
 _YEAR_OR_MONTH = re.compile(r"^\d{4}(?:-\d{2})?$")
@@ -54,12 +54,12 @@ def parse_sitemap(root: etree._Element, ctx: SourceContext) -> Parsed:
         if loc is None:
             continue
         lastmod = _child_text(entry, "lastmod")
-        published = to_iso_utc(lastmod)
+        published = to_utc(lastmod)
         title = None
         for child in entry:
             if local_name(child) == "news":
                 news = True
-                published = to_iso_utc(_child_text(child, "publication_date")) or published
+                published = to_utc(_child_text(child, "publication_date")) or published
                 title = _child_text(child, "title")
         try:
             if is_index or local_name(entry) == "sitemap":

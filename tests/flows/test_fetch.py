@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import threading
 import time
+from datetime import UTC, datetime
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
@@ -53,7 +54,7 @@ def web(server: HTTPServer) -> Iterator[HTTPServer]:
 
 
 def item(server: HTTPServer, path: str) -> WorkItem:
-    return WorkItem(server.url_for(path), "test", "urls", "2024-07-01T00:00:00Z")
+    return WorkItem(server.url_for(path), "test", "urls", datetime(2024, 7, 1, tzinfo=UTC))
 
 
 def run(

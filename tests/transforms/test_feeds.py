@@ -16,7 +16,12 @@ from transforms.feeds import Parsed, parse_datetime
 
 FEEDS = Path(__file__).resolve().parent.parent / "fixtures" / "feeds"
 WEB = Path(__file__).resolve().parent.parent / "fixtures" / "web"
-NOW = "2024-07-01T00:00:00Z"
+NOW = datetime(2024, 7, 1, tzinfo=UTC)
+
+
+def _iso(moment: datetime | None) -> str | None:
+    """A parsed moment as ISO 8601 UTC with a Z, as the assertions write them."""
+    return None if moment is None else moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 def parse(name: str, url: str | None = None) -> Parsed:
@@ -42,7 +47,7 @@ def test_rss_091_keeps_links_and_drops_tracking_and_fragments() -> None:
 
 def test_rss_10_rdf_dates_are_converted_to_utc() -> None:
     parsed = parse("rss10.rdf")
-    assert [(i.url, i.published_at) for i in parsed.items] == [
+    assert [(i.url, _iso(i.published_at)) for i in parsed.items] == [
         ("https://science.example.net/articles/comet-survey", "2024-03-05T08:30:00Z"),
         ("https://science.example.net/articles/glacier-retreat", "2024-02-20T12:00:00Z"),
     ]
@@ -53,14 +58,14 @@ def test_rss_20_resolves_relative_links_against_the_feed_url() -> None:
     urls = [i.url for i in parsed.items]
     assert urls[0] == "https://www.valleytimes.example.com/politics/council-budget?page=1"
     assert urls[1] == "https://www.valleytimes.example.com/politics/mayor-housing"
-    assert parsed.items[1].published_at == "2024-03-04T07:15:00Z"
+    assert _iso(parsed.items[1].published_at) == "2024-03-04T07:15:00Z"
     assert urls[3] == urls[0]  # same article twice: select_items removes it
 
 
 def test_atom_uses_the_alternate_link_and_published_date() -> None:
     parsed = parse("atom.xml")
     assert parsed.format == "atom" and not parsed.rejects
-    assert [(i.url, i.published_at) for i in parsed.items] == [
+    assert [(i.url, _iso(i.published_at)) for i in parsed.items] == [
         ("https://blog.example.io/posts/night-trains", "2024-04-02T02:30:00Z"),
         ("https://blog.example.io/posts/bike-lanes", "2024-03-28T14:00:00Z"),
     ]
@@ -73,7 +78,7 @@ def test_json_feed_takes_url_or_external_url_and_rejects_other_schemes() -> None
         "https://markets.example.com/2024/05/rates-hold",
         "https://wire.example.org/story/oil-prices",
     ]
-    assert parsed.items[0].published_at == "2024-05-02T12:00:00Z"
+    assert _iso(parsed.items[0].published_at) == "2024-05-02T12:00:00Z"
     assert [(r.reason, r.stage) for r in parsed.rejects] == [("unsupported_scheme", "discover")]
 
 
@@ -82,7 +87,7 @@ def test_sitemap_plain_and_gzipped_give_the_same_items() -> None:
     assert plain.format == zipped.format == "sitemap"
     assert plain.items == zipped.items
     assert len(plain.items) == 4
-    assert plain.items[0].published_at == "2024-06-12T00:00:00Z" and plain.items[3].published_at is None
+    assert _iso(plain.items[0].published_at) == "2024-06-12T00:00:00Z" and plain.items[3].published_at is None
 
 
 def test_sitemap_items_carry_lastmod_as_an_upper_bound() -> None:
@@ -95,7 +100,7 @@ def test_sitemap_items_carry_lastmod_as_an_upper_bound() -> None:
 def test_sitemap_index_lists_child_sitemaps_with_lastmod() -> None:
     parsed = parse("sitemap-index.xml", url="https://www.dailyledger.example.com/sitemap.xml")
     assert parsed.format == "sitemap_index" and not parsed.items
-    assert [(c.url, c.lastmod) for c in parsed.sitemaps] == [
+    assert [(c.url, _iso(c.lastmod)) for c in parsed.sitemaps] == [
         ("https://www.dailyledger.example.com/sitemap-2024-06.xml", "2024-06-12T08:00:00Z"),
         ("https://www.dailyledger.example.com/sitemap-news.xml", None),
         ("https://www.dailyledger.example.com/sitemap-2019-01.xml.gz", "2019-02-01T00:00:00Z"),
@@ -105,7 +110,7 @@ def test_sitemap_index_lists_child_sitemaps_with_lastmod() -> None:
 def test_google_news_sitemap_gives_publication_date_and_title() -> None:
     parsed = parse("news-sitemap.xml")
     assert parsed.format == "news_sitemap"
-    assert [(i.published_at, i.title) for i in parsed.items] == [
+    assert [(_iso(i.published_at), i.title) for i in parsed.items] == [
         ("2024-06-13T05:45:00Z", "Port workers begin a two-day strike"),
         ("2024-06-12T00:00:00Z", "Two regional banks agree to merge"),
     ]

@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
 
 import pytest
 
 from transforms.models import Validators, WorkItem
 from transforms.sitemaps import lastmod_bound, unchanged_since_fetched
 
-NOW = "2024-07-01T00:00:00Z"
+NOW = datetime(2024, 7, 1, tzinfo=UTC)
 
 
 @pytest.mark.parametrize(("lastmod", "bound"), [
