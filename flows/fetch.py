@@ -75,6 +75,7 @@ async def fetch_batch_async(
                     url=body.final_url,
                     fetch_id=last.fetch_id,
                     fetched_at=last.fetched_at,
+                    raw_hash=body.content_hash or "",
                 )
             )
     return batch

@@ -10,7 +10,6 @@ the raw store.
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -23,6 +22,7 @@ import httpx
 from flows.fetch_options import FetchOptions
 from transforms.decoding import HTML_TYPES, SNIFF_TYPES, Inflater, PayloadError, parse_content_type, sniff_charset, sniff_media_type
 from transforms.errors import Reason, fetch_error
+from transforms.ids import to_raw_hash
 from transforms.models import Validators
 from warehouse.raw import write_raw
 
@@ -134,7 +134,7 @@ async def read_response(
     if raw_root is not None:  # compression and file I/O off the event loop
         content_hash = await asyncio.to_thread(write_raw, raw_root, body)
     else:
-        content_hash = hashlib.sha256(body).hexdigest()
+        content_hash = to_raw_hash(body)
     return Body(url, url, status, body, media, charset, content_hash)
 
 async def read_body(url: str, response: httpx.Response, trace: Trace, options: FetchOptions) -> bytes:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from collections.abc import Sequence
 
@@ -11,11 +10,6 @@ from transforms.models import Article, Document, Extracted, Reject, to_article_i
 from transforms.text import parse_text
 
 log = logging.getLogger(__name__)
-
-
-def to_raw_hash(body: bytes) -> str:
-    """The hash of a document's raw bytes (sha256, hex): the raw store's key and the skip-if-unchanged test."""
-    return hashlib.sha256(body).hexdigest()
 
 
 def extract_document(document: Document) -> Extracted:
@@ -58,12 +52,12 @@ def select_changed(documents: Sequence[Document], loaded: dict[str, str], force:
     """The documents whose bytes differ from the version already loaded (all of them with `force`)."""
     if force:
         return list(documents), 0
-    fresh = [d for d in documents if loaded.get(d.uri) != to_raw_hash(d.body)]
+    fresh = [d for d in documents if loaded.get(d.uri) != d.raw_hash]
     return fresh, len(documents) - len(fresh)
 
 
 def select_not_rejected(documents: Sequence[Document], rejected: dict[str, list[str]]) -> tuple[list[Document], int]:
     """The documents whose bytes were not already rejected at extraction (uri -> rejected raw hashes) by the
     same extractor: extracting them again would only give the same reject. Returns them and how many were left out."""
-    fresh = [d for d in documents if to_raw_hash(d.body) not in rejected.get(d.uri, ())]
+    fresh = [d for d in documents if d.raw_hash not in rejected.get(d.uri, ())]
     return fresh, len(documents) - len(fresh)

@@ -33,6 +33,11 @@ def to_content_hash(text: str) -> str:
     return to_hash_id(text, 32)
 
 
+def to_raw_hash(body: bytes) -> str:
+    """The hash of a document's raw bytes (sha256, hex): the raw store's key and the skip-if-unchanged test."""
+    return hashlib.sha256(body).hexdigest()
+
+
 def to_coarse_type(label: str) -> str:
     """PERSON, ORG, PLACE (GPE/LOC/FAC), NORP or MISC: the type part of an entity id."""
     return _COARSE.get(label, "MISC")

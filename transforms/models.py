@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 # The ids live in transforms.ids; these two are imported from here by many callers.
-from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash
+from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash, to_raw_hash
 
 
 def iso_utc(moment: datetime) -> str:
@@ -32,6 +32,11 @@ class Document:
     url: str | None = None  # final URL after redirects (fetched documents)
     fetch_id: str | None = None
     fetched_at: datetime | None = None  # when it was fetched (aware, UTC)
+    raw_hash: str = ""  # sha256 of `body` (hex): the raw store's key; computed here once when not given
+
+    def __post_init__(self) -> None:
+        if not self.raw_hash:
+            object.__setattr__(self, "raw_hash", to_raw_hash(self.body))
 
 
 @dataclass(frozen=True)

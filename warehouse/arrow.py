@@ -13,7 +13,6 @@ from typing import Any
 
 import pyarrow as pa
 
-from transforms.documents import to_raw_hash
 from transforms.fingerprints import to_fingerprints
 from transforms.ids import to_reject_id
 from transforms.models import Analysis, Article, Document, Entity, Fetch, Mention, Quote, Reject
@@ -97,4 +96,4 @@ def run_tables(run_id: str, at: datetime, articles: Sequence[Article], raw_hashe
 
 def raw_hashes(documents: Sequence[Document]) -> dict[str, str]:
     """uri -> hash of the raw bytes each article was extracted from."""
-    return {d.uri: to_raw_hash(d.body) for d in documents}
+    return {d.uri: d.raw_hash for d in documents}

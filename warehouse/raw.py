@@ -15,7 +15,7 @@ import tempfile
 from collections.abc import Sequence
 from pathlib import Path
 
-from transforms.documents import to_raw_hash
+from transforms.ids import to_raw_hash
 from transforms.errors import PermanentError
 from transforms.models import Document, RawInput, Reject
 

@@ -20,7 +20,8 @@ def pages() -> list[bytes]:
 
 def test_copies_differ_in_raw_bytes_and_in_extracted_text(pages: list[bytes]) -> None:
     from bench.corpus import corpus_page, page_path
-    from transforms.documents import extract_documents, to_raw_hash
+    from transforms.documents import extract_documents
+    from transforms.ids import to_raw_hash
     from transforms.models import Document
 
     count = len(pages)
