@@ -51,7 +51,7 @@ def site_like(text: str, known: set[str]) -> bool:
     return bool(found) and (found <= known or squashed in known or bool(known) and known <= found)
 
 
-_TITLE_SEPARATOR = re.compile(r"(\s+[|–—·•:»~-]\s+|\s*[|·•»]\s*)")
+_TITLE_SEPARATOR = re.compile(r"(\s+[|–—·•:»~-]\s+|\s*[|·•]\s*)")  # "»" unspaced closes a «quote»
 
 
 def strip_site_suffix(title: str, known: set[str]) -> str:
