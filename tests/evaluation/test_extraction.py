@@ -18,10 +18,10 @@ SCRAPINGHUB_BODY_F1 = 0.965
 TRAFILATURA_EVAL_BODY_F1 = 0.94
 TRAFILATURA_EVAL_METADATA = {"title": 0.85, "author": 0.75, "date": 0.93}
 FUNDUS_AHEAD_OF_TRAFILATURA = ("body", "title", "author", "date")
-# fundus-multilingual dev (issue 21), overall and German; floors a little under the figures measured
-# (0.960 / 0.820 / 0.834 / 0.964 overall, 0.963 / 0.776 / 0.876 / 0.963 German)
-FUNDUS_FLOORS = {"all": {"body": 0.955, "title": 0.80, "author": 0.80, "date": 0.95},
-                 "de": {"body": 0.96, "title": 0.75, "author": 0.85, "date": 0.95}}
+# fundus-multilingual dev (issue 21), overall and German: the floors are the issue's targets
+# (measured 0.960 / 0.844 / 0.834 / 0.982 overall, 0.963 / 0.813 / 0.876 / 0.981 German)
+FUNDUS_FLOORS = {"all": {"body": 0.96, "title": 0.80, "author": 0.78, "date": 0.97},  # issue 21's targets
+                 "de": {"body": 0.96, "title": 0.80, "author": 0.78, "date": 0.97}}
 
 
 def test_shingle_metric_counts_every_page_the_same() -> None:
