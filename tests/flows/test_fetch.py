@@ -339,11 +339,13 @@ def test_crawl_delay_spaces_requests_to_a_host(web: HTTPServer, tmp_path: Path) 
     handler = _tracking_handler(starts, peak)
     for n in range(3):
         web.expect_request(f"/p{n}").respond_with_handler(handler)  # type: ignore[arg-type]
-    robots = "User-agent: *\nCrawl-delay: 0.3\n"
+    robots = "User-agent: *\nCrawl-delay: 0.5\n"
     batch = run(web, [f"/p{n}" for n in range(3)], tmp_path, robots=robots, per_host_concurrency=4)
     assert len(batch.documents) == 4 and not batch.rejects
     gaps = [b - a for a, b in zip(starts, starts[1:])]
-    assert min(gaps) >= 0.25, gaps
+    # Measured where the server sees each request: on a loaded machine one request can reach the handler
+    # late and the next on time, so a gap may look up to ~0.1 s shorter than the delay kept at sending.
+    assert min(gaps) >= 0.35, gaps  # without the delay the three arrive together (gaps of milliseconds)
 
 
 def _side_by_side(web: HTTPServer, tmp_path: Path, session: str | None, **options: object) -> tuple[int, list[FetchBatch]]:
