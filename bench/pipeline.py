@@ -218,7 +218,7 @@ def bench_load(documents: Sequence[Any], articles: Sequence[Any], analysis: Any,
                                                               analysis, [], []))
         con = connect(work / f"ours-{stamp}.duckdb")
         try:
-            run = run_row(run_id, started, batch_summary(len(documents), 0, articles, analysis, [], []), MODEL, {})
+            run = run_row(run_id, started, "bench", batch_summary(len(documents), 0, articles, analysis, [], []), MODEL, {})
             load_run(con, run, lake.read_run(fs, root, run_id))
         finally:
             con.close()

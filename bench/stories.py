@@ -37,7 +37,7 @@ from typing import Any
 
 import duckdb
 
-from transforms.models import Analysis, Article, to_article_id, to_content_hash
+from transforms.models import Analysis, Article, RunRecord, to_article_id, to_content_hash
 
 AT = datetime(2025, 1, 1, tzinfo=timezone.utc)
 
@@ -84,7 +84,7 @@ def load_articles(folder: Path, run_id: str, articles: Sequence[Article], analys
     try:
         con = connect(folder / "w.duckdb")
         try:
-            took, _ = _timed(lambda: load_run(con, {"run_id": run_id, "started_at": AT}, lake.read_run(fs, root, run_id)))
+            took, _ = _timed(lambda: load_run(con, RunRecord(run_id, AT), lake.read_run(fs, root, run_id)))
         finally:
             con.close()
     finally:

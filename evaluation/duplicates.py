@@ -42,7 +42,7 @@ from pathlib import Path
 from typing import Any
 
 from transforms.fingerprints import to_words
-from transforms.models import Analysis, Article, Block, Document, to_article_id, to_content_hash
+from transforms.models import Analysis, Article, Block, Document, RunRecord, to_article_id, to_content_hash
 
 DATA = Path(__file__).resolve().parent.parent.parent / "shared" / "data"
 ORIGINALS = 150
@@ -268,7 +268,7 @@ def load(folder: Path, runs: Iterable[list[Article]]) -> Any:
     for n, articles in enumerate(runs, start=1):
         run_id = f"eval-{n}"
         lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, AT, articles, {}, empty, []))
-        load_run(con, {"run_id": run_id, "started_at": AT}, lake.read_run(fs, root, run_id))
+        load_run(con, RunRecord(run_id, AT), lake.read_run(fs, root, run_id))
     return con
 
 

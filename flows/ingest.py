@@ -30,7 +30,7 @@ from flows.settings import DEFAULT_WORKERS
 from flows.sources import SourceConfig
 from flows.stages import run_batches
 from flows.states import final_state, stopped_state
-from transforms.models import RunSummary
+from transforms.models import RunRecord, RunSummary
 
 
 def _generate_run_name() -> str:
@@ -148,14 +148,12 @@ def end_run(result: RunSummary, max_reject_rate: float) -> State[Any]:
     return state
 
 
-def _run_row(run: Run, merged: report.BatchSummary) -> dict[str, Any]:
+def _run_row(run: Run, merged: report.BatchSummary) -> RunRecord:
     o = run.options
     settings = {"seeds": o.seeds, "warehouse": o.warehouse, "lake": o.lake_url, "batch_size": o.batch_size,
                 "workers": o.workers, "force": run.force, "reextract": o.reextract,
                 "sources": [s.name for s in o.web_sources + o.warc_sources]}
-    row = report.run_row(run.run_id, run.started_at, merged, o.spacy_model, settings)
-    row["flow_run_id"] = run.flow_run_id
-    return row
+    return report.run_row(run.run_id, run.started_at, run.flow_run_id, merged, o.spacy_model, settings)
 
 
 def _report(run: Run, merged: report.BatchSummary, loaded: loading.Loaded, timings: dict[str, float]) -> RunSummary:

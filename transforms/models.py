@@ -8,7 +8,7 @@ between stages. Offsets (`start`, `end`) are character offsets into
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 # The ids live in transforms.ids; these two are imported from here by many callers.
@@ -248,4 +248,24 @@ class RunSummary:
     unresolved_speakers: list[tuple[str, int]]
     timings: dict[str, float]  # seconds per stage
     trend: list[RecentRun]
+
+
+@dataclass(frozen=True)
+class RunRecord:
+    """A run's row in the `runs` table: what it was asked and what it did (JSON texts), and its state."""
+
+    run_id: str
+    started_at: datetime
+    flow_run_id: str | None = None
+    status: str = "completed"  # "running" while a DuckLake or WARC run commits batch by batch
+    counts: str | None = None  # JSON: per stage
+    rejects_by_reason: str | None = None  # JSON
+    versions: str | None = None  # JSON: newsdesk, trafilatura, spaCy, the model
+    settings: str | None = None  # JSON: what the run was asked to do
+    checks: str | None = None  # JSON: the data checks after the load
+    finished_at: datetime | None = None
+
+    def row(self) -> dict[str, object]:
+        """The record as a row keyed by column, for the `runs` table."""
+        return {f.name: getattr(self, f.name) for f in fields(self)}
 

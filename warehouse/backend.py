@@ -19,6 +19,7 @@ import duckdb
 import pyarrow as pa
 
 from transforms.errors import PermanentError
+from transforms.models import RunRecord
 
 DUCKLAKE = "ducklake:"
 
@@ -82,7 +83,7 @@ def _writer(warehouse: str, lake: str, storage_options: dict[str, Any] | None) -
     return cursor
 
 
-def load_batch(warehouse: str, lake: str, storage_options: dict[str, Any] | None, run: Mapping[str, Any],
+def load_batch(warehouse: str, lake: str, storage_options: dict[str, Any] | None, run: RunRecord,
                tables: Mapping[str, pa.Table]) -> dict[str, int]:
     """Commit one batch's rows to a DuckLake warehouse (see `ducklake.load_batch`)."""
     from warehouse import ducklake
@@ -94,7 +95,7 @@ def load_batch(warehouse: str, lake: str, storage_options: dict[str, Any] | None
         cursor.close()
 
 
-def begin_run(warehouse: str, lake: str, storage_options: dict[str, Any] | None, run: Mapping[str, Any]) -> None:
+def begin_run(warehouse: str, lake: str, storage_options: dict[str, Any] | None, run: RunRecord) -> None:
     """Record a DuckLake run as running before its batches commit (see `ducklake.begin_run`)."""
     from warehouse import ducklake
 

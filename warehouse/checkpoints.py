@@ -12,14 +12,13 @@ run's final load (`load.load_run`) completes it.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from datetime import UTC, datetime
-from typing import Any
 
 import duckdb
 import pyarrow as pa
 
+from transforms.models import RunRecord
 from warehouse.load import _insert_new
 from warehouse.schema import LOAD_ORDER, TABLES, rollback, run_sql
 
@@ -41,21 +40,21 @@ def query_warc_uris(con: duckdb.DuckDBPyConnection) -> list[str]:
     return [r[0] for r in rows]
 
 
-def load_checkpoint(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any], tables: Mapping[str, pa.Table],
+def load_checkpoint(con: duckdb.DuckDBPyConnection, run: RunRecord, tables: Mapping[str, pa.Table],
                     file: str, start: int, offset: int, records: int, done: bool) -> dict[str, int]:
     """Merge one WARC batch's tables and move its file's checkpoint, in one transaction; rows added per table.
 
     The batch was read from byte `start` (0: the file is read from its beginning, its count starts again),
     `records` is how many records it loaded, `offset` where the next batch starts.
     """
-    run_id = str(run["run_id"])
+    run_id = run.run_id
     now = datetime.now(UTC)
     added: dict[str, int] = {}
     run_sql(con, "BEGIN TRANSACTION")
     try:
         if not run_sql(con, "SELECT 1 FROM runs WHERE run_id = ?", [run_id]):
             run_sql(con, "INSERT INTO runs (run_id, flow_run_id, started_at, status, settings) VALUES (?, ?, ?, ?, ?)",
-                    [run_id, run.get("flow_run_id"), run["started_at"], RUNNING, json.dumps(run.get("settings") or {})])
+                    [run_id, run.flow_run_id, run.started_at, RUNNING, run.settings or "{}"])
         for table in LOAD_ORDER:
             if table in tables:
                 missing = [c for c in TABLES[table].column_names if c not in tables[table].column_names]

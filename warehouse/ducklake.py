@@ -25,6 +25,7 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from transforms.models import RunRecord
 from warehouse.catalog import retry_conflicts
 from warehouse.load import _validate, query_checks
 from warehouse.schema import LOAD_ORDER, TABLES, rollback, run_sql
@@ -96,9 +97,9 @@ def _add_aliases(con: duckdb.DuckDBPyConnection, mentions: pa.Table, run_id: str
         con.unregister("fresh_mentions")
 
 
-def load_batch(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any], tables: Mapping[str, pa.Table]) -> dict[str, int]:
+def load_batch(con: duckdb.DuckDBPyConnection, run: RunRecord, tables: Mapping[str, pa.Table]) -> dict[str, int]:
     """Merge one batch's tables in one transaction (retried on a commit conflict); return the rows added."""
-    run_id = str(run["run_id"])
+    run_id = run.run_id
     _validate(run_id, tables)
 
     def merge(con: duckdb.DuckDBPyConnection) -> dict[str, int]:
@@ -112,7 +113,7 @@ def load_batch(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any], tables: M
             if fresh.num_rows:
                 _insert(con, table, fresh)
                 if table == "mentions":
-                    _add_aliases(con, fresh, run_id, run["started_at"])
+                    _add_aliases(con, fresh, run_id, run.started_at)
         return added
 
     if not any(data.num_rows for data in tables.values()):
@@ -120,18 +121,18 @@ def load_batch(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any], tables: M
     return dict(_in_load_transaction(con, merge, f"batch of run {run_id}"))
 
 
-def begin_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> None:
+def begin_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> None:
     """Record the run as `running` before its first batch commits (every row names a recorded run)."""
-    row = {**run, "status": "running"}
+    row = {**run.row(), "status": "running"}
 
     def insert(con: duckdb.DuckDBPyConnection) -> None:
-        if not run_sql(con, "SELECT 1 FROM runs WHERE run_id = ?", [str(run["run_id"])]):
+        if not run_sql(con, "SELECT 1 FROM runs WHERE run_id = ?", [run.run_id]):
             _insert(con, "runs", pa.Table.from_pylist([row], schema=TABLES["runs"].arrow_schema))
 
-    _in_load_transaction(con, insert, f"start of run {run['run_id']}")
+    _in_load_transaction(con, insert, f"start of run {run.run_id}")
 
 
-def finish_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> tuple[dict[str, int], dict[str, int]]:
+def finish_run(con: duckdb.DuckDBPyConnection, run: RunRecord) -> tuple[dict[str, int], dict[str, int]]:
     """Complete the run's row with its counts and data checks; return the rows it added and the checks.
 
     The batches already committed the rows; what this run added is what carries its run_id (a row
@@ -139,7 +140,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> tuple[
     """
     import json
 
-    run_id = str(run["run_id"])
+    run_id = run.run_id
     done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ? AND status <> 'running'", [run_id])
     if done:
         return {name: 0 for name in TABLES}, json.loads(done[0][0] or "{}")
@@ -156,9 +157,7 @@ def finish_run(con: duckdb.DuckDBPyConnection, run: Mapping[str, Any]) -> tuple[
             load_duplicates_and_stories(con, str(earlier))
         load_duplicates_and_stories(con, run_id)
         checks = query_checks(con, run_id)
-        row = {**run, "checks": json.dumps(checks)}
-        row.setdefault("status", "completed")
-        row["finished_at"] = datetime.now(tz=run["started_at"].tzinfo)
+        row = {**run.row(), "checks": json.dumps(checks), "finished_at": datetime.now(tz=run.started_at.tzinfo)}
         run_sql(con, "DELETE FROM runs WHERE run_id = ?", [run_id])
         _insert(con, "runs", pa.Table.from_pylist([row], schema=TABLES["runs"].arrow_schema))
         return checks

@@ -20,6 +20,7 @@ import fsspec
 import pyarrow as pa
 import pyarrow.parquet as pq
 
+from transforms.models import RunRecord
 from warehouse.schema import LOAD_ORDER, TABLES
 
 log = logging.getLogger(__name__)
@@ -224,17 +225,17 @@ PENDING = "_pending"  # <lake>/_pending/<run_id>.json: a run whose parts are wri
 OWNERS = "_owners"  # <lake>/_owners/<run_id>: the warehouse a run's folders belong to
 
 
-def write_pending(fs: Any, root: str, run: dict[str, Any]) -> str:
+def write_pending(fs: Any, root: str, run: RunRecord) -> str:
     """Record `run` (its `runs` row) as written to the lake but not loaded: the next load takes it first."""
-    path = f"{root}/{PENDING}/{run['run_id']}.json"
+    path = f"{root}/{PENDING}/{run.run_id}.json"
     fs.makedirs(f"{root}/{PENDING}", exist_ok=True)
-    row = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in run.items()}
+    row = {key: value.isoformat() if isinstance(value, datetime) else value for key, value in run.row().items()}
     with fs.open(path, "w") as out:
         out.write(json.dumps(row))
     return path
 
 
-def read_pending(fs: Any, root: str, owner: str | None = None) -> list[dict[str, Any]]:
+def read_pending(fs: Any, root: str, owner: str | None = None) -> list[RunRecord]:
     """The pending runs (oldest first), those of warehouse `owner` only when given."""
     base = f"{root}/{PENDING}"
     if not fs.exists(base):
@@ -245,9 +246,10 @@ def read_pending(fs: Any, root: str, owner: str | None = None) -> list[dict[str,
             continue
         with fs.open(entry, "r") as source:
             row = json.loads(source.read())
-        row["started_at"] = datetime.fromisoformat(row["started_at"])
+        for moment in ("started_at", "finished_at"):
+            row[moment] = datetime.fromisoformat(row[moment]) if row.get(moment) else None
         if owner is None or owner_of(fs, root, row["run_id"]) in (None, owner):
-            runs.append(row)
+            runs.append(RunRecord(**row))
     return runs
 
 
@@ -288,7 +290,7 @@ def owned_runs(fs: Any, root: str, owner: str) -> set[str]:
 def remove_own_runs(fs: Any, root: str, owner: str, keep: Iterable[str], min_age_s: float = STALE_AFTER_S) -> list[str]:
     """`remove_runs` for one warehouse: only the crashed runs it owns, never a pending one nor another
     warehouse's (runs with no owner record, from before owners were recorded, are left alone)."""
-    keep = set(keep) | {str(r["run_id"]) for r in read_pending(fs, root)}
+    keep = set(keep) | {r.run_id for r in read_pending(fs, root)}
     mine = owned_runs(fs, root, owner)
     others = _run_ids(fs, root) - mine
     removed = remove_runs(fs, root, keep | others, min_age_s)

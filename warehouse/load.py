@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from transforms.errors import NewsdeskError, PermanentError, TransientError
-from transforms.models import Entity, Validators
+from transforms.models import Entity, RunRecord, Validators
 from warehouse.schema import LOAD_ORDER, TABLES, ensure_db_shape, rollback, run_sql
 from warehouse.search import load_fts, update_search_index
 from warehouse.stories import load_duplicates_and_stories
@@ -227,7 +227,7 @@ def _validate(run_id: str, tables: Mapping[str, pa.Table]) -> None:
 
 def load_run(
     con: duckdb.DuckDBPyConnection,
-    run: Mapping[str, Any],
+    run: RunRecord,
     tables: Mapping[str, pa.Table | Iterable[pa.Table]],
 ) -> tuple[dict[str, int], dict[str, int]]:
     """Merge one run's tables and its `runs` row in a single transaction.
@@ -239,7 +239,7 @@ def load_run(
     already in the warehouse (a retry after a crash that followed the COMMIT)
     adds nothing and returns that run's recorded checks.
     """
-    run_id = str(run["run_id"])
+    run_id = run.run_id
     _validate(run_id, {name: data for name, data in tables.items() if isinstance(data, pa.Table)})
     # A run that loaded WARC batches as it went has a 'running' row (warehouse/checkpoints.py): not done yet.
     done = run_sql(con, "SELECT checks FROM runs WHERE run_id = ? AND status <> 'running'", [run_id])
@@ -260,8 +260,7 @@ def load_run(
                         _validate(run_id, {table: piece})
                     added[table] += _insert_new(con, table, piece)
         stepped = run_sql(con, "DELETE FROM runs WHERE run_id = ? RETURNING run_id", [run_id])  # its 'running' row
-        run_row = dict(run)
-        run_row.setdefault("status", "completed")
+        run_row = run.row()
         cols = TABLES["runs"].column_names
         run_sql(
             con,

@@ -29,8 +29,8 @@ def load_pending_runs(warehouse: Path, lake_url: str, storage_options: dict[str,
     con = connect(warehouse, lock_timeout_s)
     try:
         for run in runs:
-            load_run(con, run, lake.stream_run(fs, root, str(run["run_id"])))
-            lake.clear_pending(fs, root, str(run["run_id"]))
-        return [str(run["run_id"]) for run in runs]
+            load_run(con, run, lake.stream_run(fs, root, run.run_id))
+            lake.clear_pending(fs, root, run.run_id)
+        return [run.run_id for run in runs]
     finally:
         con.close()

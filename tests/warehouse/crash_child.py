@@ -43,7 +43,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:  # run as a script from anywhere
     sys.path.insert(0, str(REPO))
 
-from transforms.models import Analysis, Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash  # noqa: E402
+from transforms.models import Analysis, Article, Block, Entity, Fetch, Mention, Quote, Reject, RunRecord, to_article_id, to_content_hash  # noqa: E402
 
 
 @dataclass
@@ -184,8 +184,7 @@ def write_and_load(folder: Path, run_id: str, batches: list[Batch], started_at: 
     tables = lake.stream_run(fs, root, run_id)  # read lazily inside load_run, as the flow does
     con = connect(folder / "w.duckdb", lock_timeout_s)
     try:
-        run = {"run_id": run_id, "started_at": started_at, "status": "completed",
-               "counts": json.dumps({"parts": len(batches)})}
+        run = RunRecord(run_id, started_at, status="completed", counts=json.dumps({"parts": len(batches)}))
         added, checks = load_run(con, run, tables)
         lake.remove_runs(fs, root, query_run_ids(con))
     finally:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
-from transforms.models import Analysis  # noqa: E402
+from transforms.models import Analysis, RunRecord  # noqa: E402
 from warehouse import arrow, backend, ducklake  # noqa: E402
 
 
@@ -21,14 +21,14 @@ def main(argv: list[str]) -> int:
     catalog, lake_url, batches_file, run_id = argv[1:5]
     with open(batches_file, "rb") as handle:
         batches, started_at = pickle.load(handle)
-    run = {"run_id": run_id, "started_at": started_at}
+    run = RunRecord(run_id, started_at)
     con = backend.connect(catalog, lake=lake_url)
     ducklake.begin_run(con, run)
     for part, b in enumerate(batches):
         ducklake.load_batch(con, run, arrow.run_tables(run_id, started_at, b.articles, b.raw_hashes,
                                                       Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
         print(f"committed {part}", flush=True)
-    ducklake.finish_run(con, {**run, "status": "completed"})
+    ducklake.finish_run(con, RunRecord(run_id, started_at, status="completed"))
     con.close()
     print("done", flush=True)
     return 0

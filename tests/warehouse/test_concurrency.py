@@ -27,7 +27,7 @@ import duckdb
 import pytest
 
 from tests.warehouse.crash_child import Batch, merge, small_batch, write_and_load
-from transforms.models import Analysis
+from transforms.models import Analysis, RunRecord
 from warehouse import arrow, lake
 from warehouse.load import WarehouseBusy, connect, load_run, query_checks, query_counts, query_run_ids
 
@@ -155,7 +155,7 @@ def test_a_reader_that_stays_makes_the_load_fail_clearly_and_touch_nothing(wareh
     fs, root = lake.lake_filesystem(str(warehouse / "lake"))
     con = connect(path, timeout_s=5)
     try:
-        load_run(con, {"run_id": "run-2", "started_at": AT}, lake.read_run(fs, root, "run-2"))
+        load_run(con, RunRecord("run-2", AT), lake.read_run(fs, root, "run-2"))
     finally:
         con.close()
     assert _sound(path) == expected
@@ -192,7 +192,7 @@ def test_one_runs_lake_cleaning_spares_the_parts_of_a_run_still_going(warehouse:
     write_and_load(warehouse, "run-a", [small_batch("a", 3)], AT)  # loads, then lake.remove_runs(...)
     con = connect(warehouse / "w.duckdb", timeout_s=5)
     try:
-        added, _ = load_run(con, {"run_id": "run-b", "started_at": AT}, lake.read_run(fs, root, "run-b"))
+        added, _ = load_run(con, RunRecord("run-b", AT), lake.read_run(fs, root, "run-b"))
     finally:
         con.close()
     assert added["articles"] == len(merge(b).articles)

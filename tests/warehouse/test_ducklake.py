@@ -16,7 +16,7 @@ import duckdb
 import pytest
 
 from tests.warehouse.crash_child import Batch, small_batch, write_and_load
-from transforms.models import Analysis
+from transforms.models import Analysis, RunRecord
 from tests.warehouse.postgres import new_database, running_postgres
 from warehouse import arrow, backend, ducklake
 from warehouse.catalog import CatalogUnreachable
@@ -50,12 +50,12 @@ def batches(tag: str, parts: int = 3, shared: int = 2) -> list[Batch]:
 
 def load_lakehouse(con: duckdb.DuckDBPyConnection, run_id: str, parts: list[Batch], at: datetime = AT) -> dict[str, int]:
     """What the flow does on DuckLake: the run row first, a commit per batch, the run row completed."""
-    ducklake.begin_run(con, {"run_id": run_id, "started_at": at})
+    ducklake.begin_run(con, RunRecord(run_id, at))
     for b in parts:
-        ducklake.load_batch(con, {"run_id": run_id, "started_at": at}, arrow.run_tables(
+        ducklake.load_batch(con, RunRecord(run_id, at), arrow.run_tables(
             run_id, at, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
-    added, checks = ducklake.finish_run(con, {"run_id": run_id, "started_at": at, "status": "completed",
-                                              "counts": '{"parts": %d}' % len(parts)})
+    added, checks = ducklake.finish_run(con, RunRecord(run_id, at, status="completed",
+                                                       counts='{"parts": %d}' % len(parts)))
     assert not any(checks.values()), checks
     return added
 
@@ -95,10 +95,10 @@ def test_batches_on_ducklake_equal_the_file_load(catalog: str, tmp_path: Path) -
         reference.close()
         # A batch loaded again (a task retried after its commit) adds nothing.
         b = second[0]
-        again = ducklake.load_batch(con, {"run_id": "run-2", "started_at": AT}, arrow.run_tables(
+        again = ducklake.load_batch(con, RunRecord("run-2", AT), arrow.run_tables(
             "run-2", AT, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects, b.fetches))
         assert sum(again.values()) == 0
-        assert ducklake.finish_run(con, {"run_id": "run-2", "started_at": AT})[0]["articles"] == 0
+        assert ducklake.finish_run(con, RunRecord("run-2", AT))[0]["articles"] == 0
     finally:
         con.close()
 
@@ -107,7 +107,7 @@ def test_batches_on_ducklake_equal_the_file_load(catalog: str, tmp_path: Path) -
 def test_concurrent_batches_never_duplicate_a_key(catalog: str, tmp_path: Path) -> None:
     """Writers that overlap (the same entity, the same shared articles) commit one row per key."""
     con = backend.connect(catalog, lake=str(tmp_path / "lake"))
-    ducklake.begin_run(con, {"run_id": "run-1", "started_at": AT})
+    ducklake.begin_run(con, RunRecord("run-1", AT))
     errors: list[BaseException] = []
 
     def writer(tag: str) -> None:
@@ -115,7 +115,7 @@ def test_concurrent_batches_never_duplicate_a_key(catalog: str, tmp_path: Path) 
         cursor.execute("USE newsdesk")
         try:
             for b in batches(tag, parts=3, shared=3):
-                ducklake.load_batch(cursor, {"run_id": "run-1", "started_at": AT}, arrow.run_tables(
+                ducklake.load_batch(cursor, RunRecord("run-1", AT), arrow.run_tables(
                     "run-1", AT, b.articles, b.raw_hashes, Analysis(b.mentions, b.entities, b.quotes), b.rejects,
                     b.fetches))
         except BaseException as err:  # noqa: BLE001 - reported below
@@ -137,7 +137,7 @@ def test_concurrent_batches_never_duplicate_a_key(catalog: str, tmp_path: Path) 
     # 3 writers x 3 parts x 1 own article, and the 3 shared by all: 9 + 3
     assert con.execute("SELECT count(*) FROM articles").fetchone() == (12,)
     assert con.execute("SELECT count FROM entity_aliases").fetchall() == [(12,)]
-    added, checks = ducklake.finish_run(con, {"run_id": "run-1", "started_at": AT})
+    added, checks = ducklake.finish_run(con, RunRecord("run-1", AT))
     assert not any(checks.values()), checks
     con.close()
 

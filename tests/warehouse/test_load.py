@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from tests.warehouse.crash_child import Batch, build_records, changed, copy_batch, fetches, write_and_load
 from transforms.errors import PermanentError
-from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, to_article_id, to_content_hash
+from transforms.models import Article, Block, Entity, Fetch, Mention, Quote, Reject, RunRecord, to_article_id, to_content_hash
 from warehouse import arrow, lake
 from warehouse.load import CHECKS, connect, load_run, query_checks, query_counts
 from warehouse.schema import MIGRATIONS, SCHEMA_VERSION, TABLES, ensure_db_shape, run_sql
@@ -120,7 +120,7 @@ def test_a_run_loaded_twice_under_its_own_id_is_loaded_once(tmp_path: Path, real
     con = _open(tmp_path)
     counts = query_counts(con)
     recorded = run_sql(con, "SELECT checks FROM runs")[0][0]
-    added, checks = load_run(con, {"run_id": "run-1", "started_at": AT}, lake.read_run(fs, root, "run-1"))
+    added, checks = load_run(con, RunRecord("run-1", AT), lake.read_run(fs, root, "run-1"))
     assert not any(added.values()) and query_counts(con) == counts
     assert checks == json.loads(recorded) and set(checks) == set(CHECKS)
 
@@ -207,7 +207,7 @@ def test_rows_missing_a_required_value_are_refused_and_nothing_loads(tmp_path: P
     con = _open(tmp_path)
     before = query_counts(con)
     with pytest.raises(PermanentError, match="run-1: 1 mentions rows have no entity_id"):
-        load_run(con, {"run_id": "run-1", "started_at": AT}, tables)
+        load_run(con, RunRecord("run-1", AT), tables)
     assert query_counts(con) == before
 
 
@@ -216,7 +216,7 @@ def test_rows_written_by_another_run_are_refused(tmp_path: Path, real: Batch) ->
                              _Analysis(real.mentions, real.entities, real.quotes), [], [])
     con = _open(tmp_path)
     with pytest.raises(PermanentError, match="written by another run"):
-        load_run(con, {"run_id": "run-1", "started_at": AT}, tables)
+        load_run(con, RunRecord("run-1", AT), tables)
     assert sum(query_counts(con).values()) == 0
 
 
@@ -230,12 +230,12 @@ def test_a_run_streamed_in_pieces_loads_as_it_does_whole(tmp_path: Path, real: B
     pieces = lake.stream_run(fs, root, "run-1", max_bytes=1)
     whole = lake.read_run(fs, root, "run-1")
     con = _open(tmp_path)
-    added, checks = load_run(con, {"run_id": "run-1", "started_at": AT}, pieces)
+    added, checks = load_run(con, RunRecord("run-1", AT), pieces)
     assert added["articles"] == 2 * len(real.articles) < whole["articles"].num_rows
     assert added["mentions"] == 2 * len(real.mentions) and added["quotes"] == 2 * len(real.quotes)
     assert not any(checks.values())
     other = connect(tmp_path / "whole.duckdb", timeout_s=5)
-    assert load_run(other, {"run_id": "run-1", "started_at": AT}, whole)[0] == added
+    assert load_run(other, RunRecord("run-1", AT), whole)[0] == added
     assert query_counts(other) == query_counts(con)
 
 
@@ -249,7 +249,7 @@ def test_a_bad_piece_mid_way_rolls_the_whole_run_back(tmp_path: Path, real: Batc
     before = query_counts(con)
     streamed = {**good, "mentions": iter([good["mentions"].slice(0, 5), bad])}
     with pytest.raises(PermanentError, match="run-1: 1 mentions rows have no entity_id"):
-        load_run(con, {"run_id": "run-1", "started_at": AT}, streamed)
+        load_run(con, RunRecord("run-1", AT), streamed)
     assert query_counts(con) == before
 
 
@@ -325,7 +325,7 @@ def test_a_version_1_database_is_brought_to_the_current_version_without_losing_r
     tables = arrow.run_tables("run-1", AT, real.articles, real.raw_hashes,
                              _Analysis(real.mentions, real.entities, real.quotes), real.rejects, real.fetches)
     lake.write_part(fs, root, "run-1", 1, tables)
-    load_run(con, {"run_id": "run-1", "started_at": AT}, lake.read_run(fs, root, "run-1"))
+    load_run(con, RunRecord("run-1", AT), lake.read_run(fs, root, "run-1"))
     before = query_counts(con)
     assert not run_sql(con, "SELECT * FROM duckdb_views() WHERE view_name = 'current_articles'")
     con.close()

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.warehouse.crash_child import small_batch, write_and_load
-from transforms.models import Analysis
+from transforms.models import Analysis, RunRecord
 from tests.warehouse.test_concurrency import AT, _reference, _sound, held
 from warehouse import arrow, lake
 from warehouse.load import LoadPending
@@ -22,7 +22,7 @@ def _write_run(folder: Path, run_id: str, tag: str) -> dict[str, object]:
     lake.write_part(fs, root, run_id, 1, arrow.run_tables(run_id, AT, b.articles, b.raw_hashes,
                                                           Analysis(b.mentions, b.entities, b.quotes), b.rejects,
                                                           b.fetches))
-    return {"run_id": run_id, "started_at": AT, "status": "completed", "counts": "{}"}
+    return RunRecord(run_id, AT, status="completed", counts="{}")
 
 
 def test_a_held_warehouse_keeps_the_run_pending_and_it_loads_later(tmp_path: Path) -> None:
@@ -43,7 +43,7 @@ def test_a_held_warehouse_keeps_the_run_pending_and_it_loads_later(tmp_path: Pat
     message = str(caught.value)
     assert "waited 1 s" in message and "load-pending" in message and waited < 30  # no hidden retries
     fs, root = lake.lake_filesystem(lake_url)
-    assert [r["run_id"] for r in lake.read_pending(fs, root)] == ["run-2"]
+    assert [r.run_id for r in lake.read_pending(fs, root)] == ["run-2"]
     assert main(["load-pending", "--warehouse", str(warehouse), "--lake", lake_url]) == 0
     assert _sound(warehouse) == expected
     assert lake.read_pending(fs, root) == []
@@ -60,7 +60,7 @@ def test_each_warehouse_sweeps_only_its_own_crashed_runs(tmp_path: Path) -> None
         _write_run(shared, run_id, run_id)
         if owner:
             lake.write_owner(fs, root, run_id, owner)
-    lake.write_pending(fs, root, {"run_id": "a-pending", "started_at": AT, "status": "completed"})
+    lake.write_pending(fs, root, RunRecord("a-pending", AT, status="completed"))
     old = time.time() - 7 * 3600
     for dirpath, dirnames, filenames in os.walk(shared / "lake"):
         for name in dirnames + filenames:
