@@ -16,7 +16,7 @@ import stat
 from pathlib import Path
 
 from transforms.decoding import PayloadError, inflate
-from transforms.errors import InputError
+from transforms.errors import InputError, Reason
 from transforms.models import Document, Reject, to_article_id
 
 log = logging.getLogger(__name__)
@@ -89,7 +89,7 @@ def _gunzip(data: bytes, limit: int) -> bytes:
         raise SeedError("unreadable", f"not a valid gzip stream ({err.detail})") from None
 
 
-def _reject(relative: str, reason: str, message: str) -> Reject:
+def _reject(relative: str, reason: Reason, message: str) -> Reject:
     name = to_display_name(relative)
     return Reject(name, "read", reason, f"{name}: {message}", to_article_id(f"seed:{name}"))
 
@@ -124,7 +124,7 @@ def _walk(seeds: Path, root: Path, rejects: list[Reject]) -> list[Path]:
     return sorted(found)
 
 
-def _link_problem(path: Path, root: Path) -> tuple[str, str] | None:
+def _link_problem(path: Path, root: Path) -> tuple[Reason, str] | None:
     """Why `path` (a file or a symlink) cannot be a seed, or None when it can."""
     if not path.is_symlink():
         return None

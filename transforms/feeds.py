@@ -22,7 +22,7 @@ import feedparser
 
 from transforms.dates import parse_moment
 from transforms.decoding import PayloadError, inflate
-from transforms.errors import Stage
+from transforms.errors import Reason, Stage
 from transforms.models import Reject, WorkItem
 from transforms.urls import UrlError, normalise_url
 
@@ -60,7 +60,7 @@ class Parsed:
     rejects: tuple[Reject, ...] = ()
 
 
-def malformed_reason(source_kind: str) -> str:
+def malformed_reason(source_kind: str) -> Reason:
     return "sitemap_malformed" if source_kind == "sitemap" else "feed_malformed"
 
 
@@ -74,7 +74,7 @@ class SourceContext:
     discovered_at: datetime
 
     @property
-    def malformed(self) -> str:
+    def malformed(self) -> Reason:
         return malformed_reason(self.source_kind)
 
     def item(self, link: str, published_at: datetime | None, title: str | None, modified_by: datetime | None = None
@@ -85,7 +85,7 @@ class SourceContext:
         )
 
 
-def invalid(url: str, reason: str, message: str) -> Parsed:
+def invalid(url: str, reason: Reason, message: str) -> Parsed:
     return Parsed("invalid", rejects=(Reject(url, STAGE, reason, message),))
 
 

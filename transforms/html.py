@@ -25,6 +25,7 @@ from trafilatura.utils import load_html
 
 from transforms.authors import pick_authors
 from transforms.dateline import parse_dateline
+from transforms.errors import Reason
 from transforms.guesses import TrafilaturaMetadata
 from transforms.hydration import find_script_html
 from transforms.decoding import PageError, decode_html
@@ -186,7 +187,7 @@ def extract_html(document: Document) -> Extracted:
     seed_id = to_article_id(f"seed:{document.uri}") if document.source == "seed" else None
     fallback_id = seed_id or to_article_id(document.url or document.uri)
 
-    def reject(reason: str, message: str) -> Extracted:
+    def reject(reason: Reason, message: str) -> Extracted:
         return Extracted(reject=Reject(document.uri, "extract", reason, message, fallback_id, document.fetch_id))
 
     try:

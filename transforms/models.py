@@ -12,6 +12,7 @@ from dataclasses import dataclass, field, fields
 from datetime import UTC, datetime
 
 # The ids live in transforms.ids; these two are imported from here by many callers.
+from transforms.errors import Reason, Stage
 from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash, to_raw_hash
 
 
@@ -121,8 +122,8 @@ class Reject:
     """Input that could not be processed, with a reason a user can act on."""
 
     uri: str
-    stage: str  # "read", "fetch", "extract", "entities", "quotes", "load"
-    reason: str  # short reason code: "empty", "binary", "no_article_text", ...
+    stage: Stage  # "read", "fetch", "extract", "entities", "quotes", "load": transforms/errors.py lists them
+    reason: Reason  # short reason code: "empty", "binary", "no_article_text", ...: transforms/errors.py lists them
     message: str
     article_id: str | None = None
     fetch_id: str | None = None

@@ -10,6 +10,7 @@ import re
 
 from lxml.html import HtmlElement
 
+from transforms.errors import Reason
 from transforms.jsonld import ARTICLE_TYPES, INDEX_TYPES
 from transforms.metadata import PageMetadata
 from transforms.text import normalise_line
@@ -53,7 +54,7 @@ def _visible_text(tree: HtmlElement) -> str:
 
 
 def classify_page(tree: HtmlElement, body_text: str, meta: PageMetadata,
-                  blocks: list[str] | None = None) -> tuple[str, str] | None:
+                  blocks: list[str] | None = None) -> tuple[Reason, str] | None:
     """A reject reason for pages that are not articles, or None for an article.
 
     Reasons: `js_shell` (no text without JavaScript), `consent_wall` (a cookie or

@@ -20,13 +20,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 
 from transforms.decoding import HTML_TYPES, SNIFF_TYPES, PayloadError, inflate, parse_content_type, sniff_charset, sniff_media_type
-from transforms.errors import Stage
+from transforms.errors import Reason, Stage
 from transforms.feeds import parse_datetime
 from transforms.ids import to_article_id, to_warc_fetch_id
 from transforms.models import Document, Fetch, Reject
 
 STAGE: Stage = "read"
 SOURCE = "warc"
+_HTTP_REASONS: dict[int, Reason] = {1: "http_1xx", 3: "http_3xx", 4: "http_4xx", 5: "http_5xx"}  # by status class
 # Records that carry a document; the others (warcinfo, request, metadata, revisit, ...) are skipped
 # without a reject (a revisit is counted as unchanged).
 DOCUMENT_TYPES = frozenset({"response", "resource"})
@@ -101,7 +102,7 @@ def to_document(record: Record, source_name: str | None = None, max_bytes: int =
     article_id = to_article_id(url or uri)
     fetch_id = to_warc_fetch_id(uri)
 
-    def reject(reason: str, message: str) -> Converted:
+    def reject(reason: Reason, message: str) -> Converted:
         return Converted(reject=Reject(uri, STAGE, reason, f"{url or 'record'} ({uri}): {message}", article_id, fetch_id))
 
     if not url:
@@ -121,7 +122,7 @@ def to_document(record: Record, source_name: str | None = None, max_bytes: int =
     else:
         status, body, content_type = 200, record.block, record.header("Content-Type")
     if not 200 <= status < 300:
-        return reject(f"http_{status // 100}xx", f"the archived response is HTTP {status}")
+        return reject(_HTTP_REASONS.get(status // 100, "http_4xx"), f"the archived response is HTTP {status}")
     media, charset = parse_content_type(content_type)
     if media not in HTML_TYPES:
         sniffed = sniff_media_type(body) if media in SNIFF_TYPES else media
