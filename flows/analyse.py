@@ -20,7 +20,7 @@ from flows.guard import DEFAULT_BUDGET_S, Budget, guarded, reject_all
 from flows.stopping import stopping, watch_parent
 from transforms.errors import NewsdeskError, NotInstalled, PermanentError
 from transforms.documents import extract_documents
-from transforms.models import Analysis, Article, Document, Entity, Mention, Quote, Reject
+from transforms.models import Analysis, Article, Document, Entity, Extracted, Mention, Quote, Reject
 
 log = logging.getLogger(__name__)
 _PIPELINES: dict[str, Any] = {}
@@ -215,16 +215,28 @@ def chunks(items: Sequence[Any], size: int) -> list[list[Any]]:
     return [list(items[i : i + size]) for i in range(0, len(items), size)]
 
 
-def extract_in_pool(pool: Executor | None, documents: Sequence[Document]) -> tuple[list[Article], list[Reject]]:
+def extract_within(documents: Sequence[Document], budget_s: float | None = DEFAULT_BUDGET_S
+                   ) -> tuple[list[Article], list[Reject]]:
+    """`extract_documents`, each document within its time budget (a `too_slow` reject past it)."""
+    def step(document: Document, extract: Callable[[], Extracted]) -> Extracted:
+        rejects: list[Reject] = []
+        result = guarded(extract, document, "extract", rejects, Budget(budget_s), reason="extractor_error")
+        return result if result is not None else Extracted(reject=rejects[0])
+
+    return extract_documents(documents, step)
+
+
+def extract_in_pool(pool: Executor | None, documents: Sequence[Document], budget_s: float | None = DEFAULT_BUDGET_S
+                    ) -> tuple[list[Article], list[Reject]]:
     """Extract a batch in small chunks over the pool's workers (order kept), or here when there is no pool."""
     if pool is None or not documents:
         with _IN_PROCESS:
-            return extract_documents(documents)
+            return extract_within(documents, budget_s)
     articles: list[Article] = []
     rejects: list[Reject] = []
     parts = chunks(documents, EXTRACT_CHUNK)
     try:
-        futures = [pool.submit(extract_documents, part) for part in parts]
+        futures = [pool.submit(extract_within, part, budget_s) for part in parts]
     except BrokenProcessPool:  # a worker died before this batch: the run fails (or is stopping)
         _raise_unless_stopping("extraction", len(documents))
         return [], []  # the run is stopping: this batch is dropped with it

@@ -5,15 +5,21 @@ through `guarded`: any exception becomes a `rejects` row for that document (the
 stage, a reason code, a one-line message) and the batch goes on. A `Budget`
 bounds the time one document may take: checked between steps (and between the
 pieces of a long text), it turns a document that would stall the run into a
-`too_slow` reject. The check is cooperative: a step already running finishes
-first, which is why every step is linear in its input.
+`too_slow` reject. In a process's main thread (the NLP pool's workers, where the
+CPU stages run with `workers` > 1) a step still running when the budget is spent
+is interrupted by a timer; in a task's thread (`workers = 1`) signals cannot reach
+it, so the check there is cooperative and a running step finishes first, which is
+why every step is linear in its input.
 """
 
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TypeVar, cast
 
@@ -41,6 +47,34 @@ class Budget:
             raise TooSlow(f"took {spent:.0f} s{at}, over the {self.seconds:g}-second budget per document "
                           f"(raise document_budget_s to allow it)")
 
+    def remaining(self) -> float | None:
+        """Seconds left (None: no limit)."""
+        return None if self.seconds is None else self.seconds - (time.monotonic() - self.started)
+
+
+@contextmanager
+def interrupted_when_spent(budget: Budget | None, where: str) -> Iterator[None]:
+    """Interrupt the step inside with TooSlow once `budget` is spent, where a timer signal can reach it
+    (a process's main thread); elsewhere, or without a limit, the step runs to its end."""
+    left = budget.remaining() if budget is not None else None
+    if (budget is None or left is None or not hasattr(signal, "setitimer")
+            or threading.current_thread() is not threading.main_thread()
+            or signal.getsignal(signal.SIGALRM) not in (signal.SIG_DFL, signal.SIG_IGN, None)):
+        yield  # no limit, not the main thread, or someone else's timer is in use: cooperative checks only
+        return
+
+    def spent(signum: int, frame: object) -> None:
+        budget.check(where)  # raises TooSlow: the budget is spent
+        raise TooSlow(f"over the {budget.seconds:g}-second budget per document during {where}")
+
+    previous = signal.signal(signal.SIGALRM, spent)
+    signal.setitimer(signal.ITIMER_REAL, max(left, 0.001))
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous)
+
 
 def subject_ids(subject: Article | Document) -> tuple[str, str | None, str | None]:
     """(uri, article_id, fetch_id) of a document or article, for its reject."""
@@ -66,7 +100,8 @@ def guarded(step: Callable[[], T], subject: Article | Document, stage: Stage, re
     try:
         if budget is not None:
             budget.check(f"{stage} (before)")
-        result = step()
+        with interrupted_when_spent(budget, stage):
+            result = step()
         if budget is not None:
             budget.check(stage)
         return result

@@ -41,7 +41,7 @@ def run_batches(plan: Plan, warc: WarcLoads) -> report.BatchSummary:
     def submit(part: int, inputs: PrefectFuture[Inputs]) -> PrefectFuture[report.BatchSummary]:
         if inputs in plan.spans:
             warc.claim(part, plan.spans.pop(inputs))
-        extraction = extract_batch.submit(passed_whole(inputs), o.workers, o.spacy_model)
+        extraction = extract_batch.submit(passed_whole(inputs), o.workers, o.spacy_model, o.document_budget_s)
         analysis = analyse_batch.submit(passed_whole(extraction), o.models, passed_whole(plan.known.entities),
                                         o.workers, o.document_budget_s)
         return write_batch.submit(run, part, passed_whole(extraction), passed_whole(analysis))
@@ -71,10 +71,10 @@ class Extraction:
 
 
 @task(cache_policy=NO_CACHE)
-def extract_batch(inputs: Inputs, workers: int, model: str) -> Extraction:
+def extract_batch(inputs: Inputs, workers: int, model: str, budget_s: float | None = DEFAULT_BUDGET_S) -> Extraction:
     try:
         pool = get_pool(workers, model) if inputs.documents else None  # an unchanged batch starts no processes
-        articles, rejects = extract_in_pool(pool, inputs.documents)
+        articles, rejects = extract_in_pool(pool, inputs.documents, budget_s)
     except WorkerDied:
         raise  # a dead worker: the run stops with its one-line message, the next run gets a fresh pool
     except Exception as err:  # noqa: BLE001 - a failed batch rejects its documents; the other batches load

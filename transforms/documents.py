@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from functools import partial
 
 from transforms.language import identify_language
 from transforms.models import Article, Document, Extracted, Reject, to_article_id
 from transforms.text import parse_text
 
 log = logging.getLogger(__name__)
+
+# How the caller runs one document's extraction: (document, the extraction) -> its result.
+Step = Callable[[Document, Callable[[], Extracted]], Extracted]
 
 
 def extract_document(document: Document) -> Extracted:
@@ -21,17 +25,19 @@ def extract_document(document: Document) -> Extracted:
     return parse_text(document)
 
 
-def extract_documents(documents: Sequence[Document]) -> tuple[list[Article], list[Reject]]:
+def extract_documents(documents: Sequence[Document], step: Step | None = None) -> tuple[list[Article], list[Reject]]:
     """A batch: articles in input order, and a Reject for every document that gave none.
 
     An unexpected exception on one document becomes a Reject with reason
-    `extractor_error` (logged with its traceback) and the batch goes on.
+    `extractor_error` (logged with its traceback) and the batch goes on. `step`, when
+    given, runs each document's extraction (the flow passes one that keeps a time budget);
+    a reject it returns stands for the document.
     """
     articles: list[Article] = []
     rejects: list[Reject] = []
     for document in documents:
         try:
-            result = extract_document(document)
+            result = step(document, partial(extract_document, document)) if step else extract_document(document)
         except Exception as err:  # noqa: BLE001 - one bad page must not stop the batch
             log.exception("extractor failed on %s", document.uri)
             key = document.uri if document.source != "seed" else f"seed:{document.uri}"

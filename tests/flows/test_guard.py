@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import signal
+import threading
+import time
 from pathlib import Path
 from typing import Any
 
@@ -113,3 +116,48 @@ def test_guarded_passes_results_through_and_budget_checks_between_steps(tmp_path
     budget.check("anything")  # no limit, never raises
     with pytest.raises(TooSlow):
         Budget(seconds=0.0, started=0.0).check("nlp")
+
+
+def _busy(seconds: float) -> str:
+    """A step that computes for `seconds` (no sleep: pure Python, as a pathological parse would)."""
+    until = time.monotonic() + seconds
+    while time.monotonic() < until:
+        pass
+    return "finished"
+
+
+def test_a_step_still_running_when_the_budget_is_spent_is_interrupted_in_the_main_thread() -> None:
+    rejects: list[Reject] = []
+    document = _documents("stuck")[0]
+    assert guarded(lambda: _busy(30.0), document, "nlp", rejects, Budget(seconds=0.2)) is None  # not waited out
+    assert [(r.uri, r.reason) for r in rejects] == [("stuck.txt", "too_slow")]
+    assert signal.getitimer(signal.ITIMER_REAL) == (0.0, 0.0)  # the timer is cleared
+    assert signal.getsignal(signal.SIGALRM) in (signal.SIG_DFL, None)  # and the handler restored
+    assert guarded(lambda: _busy(0.01), document, "nlp", rejects, Budget(seconds=5.0)) == "finished"
+
+
+def test_in_a_thread_the_budget_is_checked_when_the_step_ends() -> None:
+    rejects: list[Reject] = []
+    document = _documents("slow-thread")[0]
+    results: list[object] = []
+    worker = threading.Thread(target=lambda: results.append(
+        guarded(lambda: _busy(0.5), document, "nlp", rejects, Budget(seconds=0.1))))
+    worker.start()
+    worker.join()
+    assert results == [None] and [r.reason for r in rejects] == ["too_slow"]  # finished, then rejected
+
+
+def test_an_extraction_past_its_budget_is_a_too_slow_reject_and_the_others_load(monkeypatch: pytest.MonkeyPatch) -> None:
+    from transforms import documents as extraction
+
+    real = extraction.extract_document
+
+    def stalling(document: Document) -> Any:
+        if document.uri == "stuck.txt":
+            _busy(30.0)  # a pathological page: the budget stops it
+        return real(document)
+
+    monkeypatch.setattr(extraction, "extract_document", stalling)
+    articles, rejects = analyse.extract_in_pool(None, _documents("stuck", "fine"), budget_s=0.5)
+    assert [(r.uri, r.stage, r.reason) for r in rejects] == [("stuck.txt", "extract", "too_slow")]
+    assert [a.uri for a in articles] == ["fine.txt"]
