@@ -85,10 +85,12 @@ def ingest_news(
     Cancelled (stopped by SIGINT or SIGTERM, with the reason). `groups` limits the run to the
     sources of those groups (a schedule's `groups`).
     """
-    options = RunOptions(seeds, warehouse, lake_url, raw, spacy_model, batch_size, workers, force, reextract,
-                         lock_timeout_s, tuple(sources or ()), fetch_options or FetchOptions(), storage_options or {},
-                         in_flight, document_budget_s, nlp_models or {}, warc_storage_options or {}, max_reject_rate,
-                         tuple(groups or ()))
+    options = RunOptions(
+        seeds=seeds, warehouse=warehouse, lake_url=lake_url, raw=raw, spacy_model=spacy_model, batch_size=batch_size,
+        workers=workers, force=force, reextract=reextract, lock_timeout_s=lock_timeout_s, sources=tuple(sources or ()),
+        fetch=fetch_options or FetchOptions(), storage_options=storage_options or {}, in_flight=in_flight,
+        document_budget_s=document_budget_s, nlp_models=nlp_models or {}, warc_storage_options=warc_storage_options or {},
+        max_reject_rate=max_reject_rate, groups=tuple(groups or ()))
     served = _flow_run().deployment_id is not None
     if served:
         stopping.leave_sigint_to_supervisor()  # Ctrl-C reaches the process group: `newsdesk serve` cancels us
