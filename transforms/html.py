@@ -135,9 +135,8 @@ def _run_trafilatura(tree: HtmlElement, url: str | None, focus: str) -> Trafilat
 
 
 def _choose_body(tree: HtmlElement, first: TrafilaturaDocument | None, meta: PageMetadata,
-                 url: str | None) -> tuple[list[Piece], str, list[str]]:
-    """The body blocks, their source and notes on the choice made."""
-    notes: list[str] = []
+                 url: str | None) -> tuple[list[Piece], str]:
+    """The body blocks and their source."""
     pieces = _pieces(first.body) if first is not None and first.body is not None else []
     text = "\n".join(p.text for p in pieces)
     declared = meta.article_body
@@ -148,31 +147,27 @@ def _choose_body(tree: HtmlElement, first: TrafilaturaDocument | None, meta: Pag
         recall_pieces = _pieces(recall.body) if recall is not None and recall.body is not None else []
         recall_text = "\n".join(p.text for p in recall_pieces)
         if _coverage(recall_text, declared) >= 0.8 and len(recall_text) < 3 * declared_len:
-            notes.append("body: recall mode (covers the JSON-LD articleBody)")
-            return recall_pieces, "trafilatura", notes
-        notes.append("body: JSON-LD articleBody (trafilatura missed most of it)")
-        return _body_pieces_from_ld(declared), "json_ld", notes
+            return recall_pieces, "trafilatura"  # recall mode covers the JSON-LD articleBody
+        return _body_pieces_from_ld(declared), "json_ld"  # trafilatura missed most of it
     if len(text) < MIN_ARTICLE_CHARS:
         recall = _run_trafilatura(tree, url, "recall")
         recall_pieces = _pieces(recall.body) if recall is not None and recall.body is not None else []
         if len("\n".join(p.text for p in recall_pieces)) >= MIN_ARTICLE_CHARS:
-            notes.append("body: recall mode (balanced mode found too little)")
-            return recall_pieces, "trafilatura", notes
-    return pieces, "trafilatura", notes
+            return recall_pieces, "trafilatura"  # balanced mode found too little
+    return pieces, "trafilatura"
 
 
-def _trim_edges(pieces: list[Piece]) -> tuple[list[Piece], int]:
+def _trim_edges(pieces: list[Piece]) -> list[Piece]:
     """Drop short promotional or legal blocks at the end (and start) of the body: sign-up
     prompts, paywall notices, copyright lines. The middle of an article is left alone."""
     def boilerplate(piece: Piece) -> bool:
         return len(piece.text) < 300 and bool(_EDGE_BOILERPLATE.search(piece.text))
 
-    before = len(pieces)
     while len(pieces) > 1 and boilerplate(pieces[-1]):
         pieces = pieces[:-1]
     while len(pieces) > 1 and boilerplate(pieces[0]):
         pieces = pieces[1:]
-    return pieces, before - len(pieces)
+    return pieces
 
 
 def _drop_headline(pieces: list[Piece], titles: list[str]) -> list[Piece]:
@@ -205,21 +200,18 @@ def extract_html(document: Document) -> Extracted:
     # trafilatura's metadata guesses, found only when consulted; also where its first body pass discards the
     # page (the body then comes from recall mode, JSON-LD or script data) but the page still carries its date
     guess = TrafilaturaMetadata(tree, document.url)
-    pieces, body_source, notes = _choose_body(tree, first, meta, document.url)
+    pieces, body_source = _choose_body(tree, first, meta, document.url)
     if len("\n".join(p.text for p in pieces)) < MIN_ARTICLE_CHARS and (fragment := find_script_html(tree)):
         scripted = _run_trafilatura(load_html(f"<html><body><article>{fragment}</article></body></html>"),
                                     document.url, "balanced")
         scripted_pieces = _pieces(scripted.body) if scripted is not None and scripted.body is not None else []
         if len("\n".join(p.text for p in scripted_pieces)) >= MIN_ARTICLE_CHARS:
-            pieces = scripted_pieces
-            notes.append("body: the article HTML carried in the page's script data (a JavaScript-rendered page)")
+            pieces = scripted_pieces  # the article HTML carried in the page's script data (a JavaScript-rendered page)
     title = uncut_title(pick_title(meta, guess, document.url or (meta.canonical_url.value if meta.canonical_url
                                                                      else None)), meta)
     titles = [t for t in (title.value if title else None, *meta.h1s[:2], guess.title if guess else None) if t]
     pieces = _drop_headline(pieces, titles)
-    pieces, trimmed = _trim_edges(pieces)
-    if trimmed:
-        notes.append(f"body: {trimmed} promotional or legal blocks trimmed at the edges")
+    pieces = _trim_edges(pieces)
     body_text = "\n\n".join(p.text for p in pieces)
 
     verdict = classify_page(tree, body_text, meta)
@@ -273,7 +265,6 @@ def extract_html(document: Document) -> Extracted:
             provenance=tuple(provenance),
             fetch_id=document.fetch_id,
         ),
-        notes=tuple(notes),
     )
 
 

@@ -135,7 +135,6 @@ class Extracted:
 
     article: Article | None = None
     reject: Reject | None = None
-    notes: tuple[str, ...] = field(default_factory=tuple)
 
 
 @dataclass(frozen=True)
