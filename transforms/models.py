@@ -9,16 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field, fields
-from datetime import UTC, datetime
+from datetime import datetime
 
 # The ids live in transforms.ids; these two are imported from here by many callers.
 from transforms.errors import Reason, Stage
 from transforms.ids import to_article_id as to_article_id, to_content_hash as to_content_hash, to_raw_hash
-
-
-def iso_utc(moment: datetime) -> str:
-    """An aware datetime as ISO 8601 UTC with a `Z`, the form every timestamp field here uses."""
-    return moment.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
 @dataclass(frozen=True)
