@@ -116,8 +116,17 @@ def test_the_load_rebuilds_once_the_delta_passes_its_share(tmp_path: Path) -> No
     finally:
         con.close()
     write_and_load(tmp_path, "r4", [Batch(articles=[_filler(22)])], AT + timedelta(hours=3))  # nothing new
+    write_and_load(tmp_path, "r5", [Batch(articles=[_filler(23)])], AT + timedelta(hours=4))
     con = connect(tmp_path / "w.duckdb", read_only=True)
     try:
-        assert search_coverage(con) == Coverage(indexed=23, pending=0, missing=0)
+        assert search_coverage(con) == Coverage(indexed=23, pending=1, missing=0)
+    finally:
+        con.close()
+    from flows.cli import main
+
+    assert main(["search", "report", "--reindex", "--warehouse", str(tmp_path / "w.duckdb"), "--format", "csv"]) == 0
+    con = connect(tmp_path / "w.duckdb", read_only=True)
+    try:
+        assert search_coverage(con) == Coverage(indexed=24, pending=0, missing=0)
     finally:
         con.close()
