@@ -244,35 +244,27 @@ def query_search(con: duckdb.DuckDBPyConnection, query: str, since: str | None =
                         WHERE lower(e.name) = lower(?) OR lower(q.speaker) = lower(?))""")
         params += [speaker, speaker]
     params.append(limit)
-    # The top hits first, each with the version it was scored on (filters need the article's date: joined only
-    # when asked), then those rows by key: a join would read every article's text to keep ten.
-    scored = f"""(SELECT article_id, coalesce(p.content_hash, d.content_hash) AS content_hash FROM {PENDING} p
-                  FULL OUTER JOIN {INDEXED} d USING (article_id))"""
-    dated = f"JOIN {scored} v USING (article_id) JOIN articles a USING (article_id, content_hash)" if since else ""
-    top_sql = f"""
-        SELECT top.article_id, top.score, coalesce(p.content_hash, d.content_hash) FROM (
-            SELECT s.article_id, s.score FROM search_articles(?) s {dated}
+    # The top hits first (filters need the article's date: joined only when asked), then their rows.
+    dated = since is not None
+    searched = f"""(SELECT article_id, content_hash FROM {INDEXED} WHERE article_id NOT IN (SELECT article_id FROM
+                     {PENDING}) UNION ALL SELECT article_id, content_hash FROM {PENDING})"""  # the version scored
+    sql = f"""
+        WITH top AS (
+            SELECT s.article_id, s.score FROM search_articles(?) s
+            {f"JOIN {searched} d USING (article_id) JOIN articles a USING (article_id, content_hash)" if dated else ""}
             {"WHERE " + " AND ".join(where) if where else ""}
             ORDER BY s.score DESC, s.article_id LIMIT ?
-        ) top LEFT JOIN {PENDING} p USING (article_id) LEFT JOIN {INDEXED} d USING (article_id)
+        )
+        SELECT top.article_id, top.score, a.title, a.site_name, a.published_at,
+               coalesce(a.canonical_url, a.url, a.uri), a.text
+        FROM top JOIN {searched} d USING (article_id) JOIN articles a USING (article_id, content_hash)
         ORDER BY top.score DESC, top.article_id"""
     try:
-        top = run_sql(con, top_sql, params)
+        rows = run_sql(con, sql, params)
     except duckdb.CatalogException:
         raise PermanentError("the warehouse has no search index yet (or one from an older release): run "
                              "`newsdesk run` or `newsdesk search --reindex`") from None
-    if not top:
-        return []
-    marks = ", ".join("?" for _ in top)
-    rows = {(r[0], r[1]): r[2:] for r in run_sql(con, f"""
-        SELECT article_id, content_hash, title, site_name, published_at, coalesce(canonical_url, url, uri), text
-        FROM articles WHERE article_id IN ({marks}) AND content_hash IN ({marks})""",
-        [t[0] for t in top] + [t[2] for t in top])}
-    hits = []
-    for article_id, score, content_hash in top:
-        title, site, published_at, url, text = rows[(article_id, content_hash)]
-        hits.append(Hit(article_id, round(float(score), 4), title, site, published_at, url, to_snippet(text, query)))
-    return hits
+    return [Hit(r[0], round(float(r[1]), 4), r[2], r[3], r[4], r[5], to_snippet(r[6], query)) for r in rows]
 
 
 def hits_table(hits: Sequence[Hit]) -> tuple[list[str], list[tuple[Any, ...]]]:
