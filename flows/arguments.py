@@ -109,6 +109,9 @@ def build_parser() -> argparse.ArgumentParser:
     search.add_argument("--limit", type=int, default=10, help="at most this many hits (default 10)")
     search.add_argument("--warehouse", type=Path, help="DuckDB file")
     search.add_argument("--format", choices=["table", "csv", "json"], default="table")
+    search.add_argument("--reindex", action="store_true",
+                        help="rebuild the search index first (a load rebuilds it once the articles loaded since the "
+                             "last build pass 10%% of those in it; until then search scores them from a delta)")
 
     ev = sub.add_parser("eval", help="score a stage on labelled data",
                         description="Score extraction, entities, quotes, duplicates or language identification on labelled data.",

@@ -93,7 +93,8 @@ def cmd_sql(settings: Settings, args: argparse.Namespace) -> int:
 def cmd_search(settings: Settings, args: argparse.Namespace) -> int:
     from flows.queries import search_warehouse
 
-    _print_table(*search_warehouse(settings, args.query, args.since, args.entity, args.speaker, args.limit), args.format)
+    _print_table(*search_warehouse(settings, args.query, args.since, args.entity, args.speaker, args.limit,
+                                   args.reindex), args.format)
     return EXIT_OK
 
 

@@ -59,16 +59,28 @@ def query_warehouse(settings: Settings, query: str | None, file: str | None, at:
 
 
 def search_warehouse(settings: Settings, query: str, since: str | None, entity: str | None, speaker: str | None,
-                     limit: int) -> Table:
-    """The BM25 hits for `query` as a table (title, site, date, snippet ...)."""
-    from warehouse.backend import connect
-    from warehouse.search import hits_table, query_search
+                     limit: int, reindex: bool = False) -> Table:
+    """The BM25 hits for `query` as a table (title, site, date, snippet ...); with `reindex`, the index is rebuilt
+    first (read-write, waiting for the warehouse like a load)."""
+    from warehouse.backend import connect, is_lakehouse
+    from warehouse.search import hits_table, query_search, rebuild_search_index
 
     if since:
         try:
             date.fromisoformat(since)
         except ValueError:
             raise ConfigError(f"--since {since!r} is not a date: give it as YYYY-MM-DD") from None
+    if reindex:
+        if not is_lakehouse(settings.warehouse) and not Path(settings.warehouse).exists():
+            raise ConfigError(f"no warehouse at {settings.warehouse}: run `newsdesk run` first, or give --warehouse")
+        con = connect(settings.warehouse, settings.lock_timeout_s, lake=settings.lake,
+                      storage_options=settings.storage_options())
+        try:
+            con.execute("BEGIN TRANSACTION")
+            rebuild_search_index(con)
+            con.execute("COMMIT")
+        finally:
+            con.close()
     con = connect(settings.warehouse, settings.lock_timeout_s, read_only=True, lake=settings.lake,
                   storage_options=settings.storage_options())
     try:
