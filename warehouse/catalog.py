@@ -105,8 +105,7 @@ def connect(warehouse: str, data: str, storage_options: dict[str, Any] | None = 
         if not read_only:
             retry_conflicts(lambda: ensure_db_shape(con), f"creating the tables of {warehouse}")
             retry_conflicts(lambda: _ensure_lock(con), f"creating the load lock of {warehouse}")
-        elif not run_sql(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-                              "AND table_name = 'runs'"):
+        elif not _has_tables(con):
             if at:
                 raise PermanentError(f"the DuckLake catalog {warehouse} held no newsdesk tables at {at}: "
                                      "pick a later snapshot (SELECT * FROM newsdesk.snapshots())")
@@ -130,6 +129,16 @@ def _attach(con: duckdb.DuckDBPyConnection, attach: str, warehouse: str) -> None
             raise CatalogUnreachable(f"cannot open the DuckLake catalog {warehouse}: {first}; "
                                      "is its database running and reachable?") from None
         raise PermanentError(f"cannot open the DuckLake catalog {warehouse}: {first}") from None
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the attached catalog holds newsdesk's tables. A query on `runs` reads only that table's
+    entry (duckdb_tables() would load every table's statistics from the catalog: about 0.3 s per reader)."""
+    try:
+        run_sql(con, "SELECT 1 FROM runs LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _ensure_lock(con: duckdb.DuckDBPyConnection) -> None:
