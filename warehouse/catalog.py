@@ -31,13 +31,15 @@ class CatalogUnreachable(TransientError):
     """The DuckLake catalog's database does not answer."""
 
 
-def _register_storage(con: duckdb.DuckDBPyConnection, data: str, storage_options: dict[str, Any] | None) -> None:
-    """Make the data path reachable: a local folder is created; S3 (and GCS, HTTP) go through DuckDB's httpfs
-    (from its PyPI package) with an S3 secret made from the lake's own storage options; any other fsspec
-    URL through fsspec itself."""
+def _register_storage(con: duckdb.DuckDBPyConnection, data: str, storage_options: dict[str, Any] | None,
+                      create: bool = True) -> None:
+    """Make the data path reachable: a local folder is created (with `create`: a reader creates nothing); S3
+    (and GCS, HTTP) go through DuckDB's httpfs (from its PyPI package) with an S3 secret made from the lake's
+    own storage options; any other fsspec URL through fsspec itself."""
     protocol = data.split("://", 1)[0] if "://" in data else ""
     if not protocol or protocol in ("file", "local"):
-        Path(data.split("://", 1)[-1]).mkdir(parents=True, exist_ok=True)
+        if create:
+            Path(data.split("://", 1)[-1]).mkdir(parents=True, exist_ok=True)
     elif protocol in ("s3", "s3a", "gs", "gcs", "r2", "http", "https"):
         load_extension(con, "httpfs")
         if protocol in ("s3", "s3a"):
@@ -93,7 +95,7 @@ def connect(warehouse: str, data: str, storage_options: dict[str, Any] | None = 
         load_extension(con, "ducklake")
         if kind in ("postgres", "sqlite"):
             load_extension(con, kind)
-        _register_storage(con, data, storage_options)
+        _register_storage(con, data, storage_options, create=not read_only)
         options = [f"DATA_PATH {_quote(data)}"] if not read_only else []
         if read_only:
             options.append("READ_ONLY")
