@@ -438,7 +438,7 @@ class Reader:
                 finally:
                     con.close()
             except Exception:  # noqa: BLE001 - before the first batch: no catalog, or no views yet
-                self.stop.wait(0.2)
+                self.stop.wait(READER_PAUSE_S)
                 continue
             self.waits.append(time.perf_counter() - began)
             self.queries.append(answered - asked)
