@@ -20,9 +20,10 @@ process on 127.0.0.1. In one run the harness measures, on the same input:
   (every page asked again, answered 304); peak RSS of the run's process tree (sampled), at
   `--articles` and, with `--memory`, at 5,000 articles;
 - with `--ducklake` (or `--ducklake-only`): the same first run into a DuckLake warehouse (a
-  PostgreSQL catalog started here, local data) against the DuckDB file, one after the other, and
-  a reader querying the lakehouse all through that run (its longest query, next to the same
-  query on the finished warehouse).
+  PostgreSQL catalog started here, local data) against the DuckDB file, one after the other, with
+  the same reader through both (`newsdesk sql`'s attach + query + detach, once a second: on the
+  catalog being written, and on a finished catalog during the file run), so both runs share the
+  machine with it alike and its longest wait with and without a writer can be compared.
 
 Figures are medians over `--runs`. "wall" counts the whole command (Python and
 Prefect start-up included); "flow" counts the `runs` row's started_at..finished_at.
@@ -393,67 +394,92 @@ def bench_end_to_end(server: CorpusServer, count: int, bodies: Sequence[bytes], 
 
 
 READER_SQL = "SELECT count(*), (SELECT count(*) FROM mentions), (SELECT count(*) FROM quotes) FROM current_articles"
+READER_PAUSE_S = 1.0
 
 
-def _read_loop(warehouse: str, lake: str, stop: threading.Event, waits: list[float]) -> None:
-    """`newsdesk sql`'s read: a read-only attach, then the same query again and again, each timed."""
-    from warehouse.backend import connect
+@dataclass
+class Reader:
+    """`newsdesk sql`'s work in a loop (attach the catalog read-only, query, detach), each timed whole.
 
-    con = None
-    while con is None and not stop.is_set():
-        try:
-            con = connect(warehouse, read_only=True, lake=lake)
-        except Exception:  # noqa: BLE001 - the first writer creates the catalog
-            time.sleep(0.2)
-    while con is not None and not stop.is_set():
-        began = time.perf_counter()
-        try:
-            con.execute(READER_SQL).fetchall()
-        except Exception:  # noqa: BLE001 - the views are created just after the tables
-            time.sleep(0.2)
-            continue
-        waits.append(time.perf_counter() - began)
-        time.sleep(0.2)
-    if con is not None:
-        con.close()
+    It runs during both runs of the pair, so both compete with the same reader for the cores:
+    during the DuckLake run on the catalog being written, during the DuckDB-file run on a
+    finished catalog (no writer), so the two longest waits say what a writer costs a reader.
+    """
+
+    warehouse: str
+    lake: str
+    waits: list[float] = field(default_factory=list)  # attach + query + detach
+    queries: list[float] = field(default_factory=list)  # the query alone, on the attached snapshot
+    stop: threading.Event = field(default_factory=threading.Event)
+    thread: threading.Thread | None = None
+
+    def __enter__(self) -> Reader:
+        self.thread = threading.Thread(target=self._loop, daemon=True)
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop.set()
+        if self.thread is not None:
+            self.thread.join(120)
+
+    def _loop(self) -> None:
+        from warehouse.backend import connect
+        from warehouse.load import query_table
+
+        while not self.stop.is_set():
+            began = time.perf_counter()
+            try:
+                con = connect(self.warehouse, read_only=True, lake=self.lake)
+                try:
+                    asked = time.perf_counter()
+                    query_table(con, READER_SQL)
+                    answered = time.perf_counter()
+                finally:
+                    con.close()
+            except Exception:  # noqa: BLE001 - before the first batch: no catalog, or no views yet
+                self.stop.wait(READER_PAUSE_S)
+                continue
+            self.waits.append(time.perf_counter() - began)
+            self.queries.append(answered - asked)
+            self.stop.wait(READER_PAUSE_S)
 
 
 def bench_ducklake(server: CorpusServer, count: int, figures: Figures, work: Path, env: dict[str, str], run: int,
                    dsn: str) -> None:
-    """The same first run into the DuckDB file and into DuckLake (PostgreSQL catalog), alternating the order."""
+    """The same first run into the DuckDB file and into DuckLake (PostgreSQL catalog), alternating the order,
+    each with the same reader running (see Reader)."""
     from tests.warehouse.postgres import new_database
 
     url = server.sized_sitemap_url(count)
     catalog = "ducklake:postgres:" + new_database(dsn, f"bench_{run}")
     folder = work / f"ducklake-{run}"
+    # the finished catalog the reader queries during a DuckDB-file run that comes first: the previous pair's
+    earlier = ("ducklake:postgres:" + " ".join(f"dbname=bench_{run - 1}" if p.startswith("dbname=") else p
+                                                for p in dsn.split()), str(work / f"ducklake-{run - 1}" / "lake"))
     figures.add("load_average", os.getloadavg()[0])
     if run % 2:
-        file = newsdesk_run(work / f"file-{run}", url, 2, env)
-    stop, waits = threading.Event(), []  # type: ignore[var-annotated]
-    reader = threading.Thread(target=_read_loop, args=(catalog, str(folder / "lake"), stop, waits), daemon=True)
-    reader.start()
-    lake = newsdesk_run(folder, url, 2, env, warehouse=catalog)
-    stop.set()
-    reader.join(60)
+        with Reader(*earlier) as during_file:
+            file = newsdesk_run(work / f"file-{run}", url, 2, env)
+    with Reader(catalog, str(folder / "lake")) as during_lake:
+        lake = newsdesk_run(folder, url, 2, env, warehouse=catalog)
     if not run % 2:
-        file = newsdesk_run(work / f"file-{run}", url, 2, env)
+        with Reader(catalog, str(folder / "lake")) as during_file:
+            file = newsdesk_run(work / f"file-{run}", url, 2, env)
     figures.add("load_average", os.getloadavg()[0])
-    idle: list[float] = []
-    stop = threading.Event()
-    quiet = threading.Thread(target=_read_loop, args=(catalog, str(folder / "lake"), stop, idle), daemon=True)
-    quiet.start()
-    time.sleep(5)
-    stop.set()
-    quiet.join(60)
     figures.add("e2e.file.wall", count / file.wall_s)
     figures.add("e2e.ducklake.wall", count / lake.wall_s)
     figures.add("e2e.file.flow", count / file.flow_s)
     figures.add("e2e.ducklake.flow", count / lake.flow_s)
-    if waits:
-        figures.add("reader.max", max(waits))
-        figures.add("reader.queries", len(waits))
-    if idle:
-        figures.add("reader.idle", statistics.median(idle))
+    if during_lake.waits:
+        figures.add("reader.max", max(during_lake.waits))
+        figures.add("reader.median", statistics.median(during_lake.waits))
+        figures.add("reader.queries", len(during_lake.waits))
+        figures.add("reader.query.max", max(during_lake.queries))
+    if during_file.waits:
+        figures.add("reader.idle", max(during_file.waits))
+        figures.add("reader.idle.median", statistics.median(during_file.waits))
+        figures.add("reader.idle.query.max", max(during_file.queries))
 
 
 def bench_memory(server: CorpusServer, figures: Figures, work: Path, env: dict[str, str], run: int) -> None:
@@ -514,8 +540,13 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
                      ratio("e2e.ducklake.wall", "e2e.file.wall"), f"target >= {TARGETS['ducklake']}; PostgreSQL catalog"))
         rows.append(("DuckLake / DuckDB file (flow)", f"{articles} pages", num("e2e.ducklake.flow"),
                      num("e2e.file.flow"), ratio("e2e.ducklake.flow", "e2e.file.flow"), ""))
-        rows.append(("reader during a DuckLake run", f"{num('reader.queries', '')} queries", num("reader.max", " s"),
-                     num("reader.idle", " s"), "", "longest query while the run wrote; bare = the same query idle"))
+        rows.append(("reader during a DuckLake run (longest)", f"{num('reader.queries', '')} queries",
+                     num("reader.max", " s"), num("reader.idle", " s"), "",
+                     "attach + query + detach, 1/s; bare = the same reader during the file run (no writer)"))
+        rows.append(("reader during a DuckLake run (median)", "", num("reader.median", " s"),
+                     num("reader.idle.median", " s"), "", ""))
+        rows.append(("reader during a DuckLake run (query)", "longest", num("reader.query.max", " s"),
+                     num("reader.idle.query.max", " s"), "", "the query alone, on the attached snapshot"))
     if m("rss.5000") is not None:
         rows.append(("peak RSS, 2 workers", f"{MEMORY_ARTICLES} pages", mib("rss.5000"), mib("rss.w2"),
                      ratio("rss.5000", "rss.w2"), f"growth target <= {1 + TARGETS['memory']:.2f}"))
@@ -557,13 +588,26 @@ def prefect_api(work: Path, mode: str) -> Iterator[tuple[dict[str, str], dict[st
             process.kill()
 
 
+@contextmanager
+def _postgres(wanted: bool) -> Iterator[str]:
+    """A PostgreSQL for the DuckLake catalogs of every run (each run's own database), when wanted."""
+    if not wanted:
+        yield ""
+        return
+    from tests.warehouse.postgres import running_postgres
+
+    with running_postgres() as dsn:
+        yield dsn
+
+
 def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_end: bool = True,
                   stages: bool = True, prefect: str = "server", ducklake: str = "off") -> Figures:
     import spacy
 
     figures = Figures()
     bare_nlp = spacy.load(MODEL) if stages else None
-    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp, prefect_api(Path(tmp), prefect) as (env, alone):
+    with tempfile.TemporaryDirectory(prefix="newsdesk-bench-") as tmp, prefect_api(Path(tmp), prefect) as (env, alone), \
+            _postgres(ducklake != "off") as dsn:
         work = Path(tmp)
         with serve_corpus(max(articles, MEMORY_ARTICLES if memory else 0)) as server:
             urls = server.urls[:articles]
@@ -585,10 +629,7 @@ def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_en
                     bodies = [got[u] for u in urls]
                 if ducklake != "off":
                     print(f"run {run + 1}/{runs}: DuckLake against the DuckDB file", file=sys.stderr, flush=True)
-                    from tests.warehouse.postgres import running_postgres
-
-                    with running_postgres() as dsn:
-                        bench_ducklake(server, articles, figures, work, env, run, dsn)
+                    bench_ducklake(server, articles, figures, work, env, run, dsn)
                 if end_to_end and ducklake != "only":
                     print(f"run {run + 1}/{runs}: end to end", file=sys.stderr, flush=True)
                     bench_end_to_end(server, articles, bodies, figures, work, env, run, alone if run == 0 else None)

@@ -31,13 +31,15 @@ class CatalogUnreachable(TransientError):
     """The DuckLake catalog's database does not answer."""
 
 
-def _register_storage(con: duckdb.DuckDBPyConnection, data: str, storage_options: dict[str, Any] | None) -> None:
-    """Make the data path reachable: a local folder is created; S3 (and GCS, HTTP) go through DuckDB's httpfs
-    (from its PyPI package) with an S3 secret made from the lake's own storage options; any other fsspec
-    URL through fsspec itself."""
+def _register_storage(con: duckdb.DuckDBPyConnection, data: str, storage_options: dict[str, Any] | None,
+                      create: bool = True) -> None:
+    """Make the data path reachable: a local folder is created (with `create`: a reader creates nothing); S3
+    (and GCS, HTTP) go through DuckDB's httpfs (from its PyPI package) with an S3 secret made from the lake's
+    own storage options; any other fsspec URL through fsspec itself."""
     protocol = data.split("://", 1)[0] if "://" in data else ""
     if not protocol or protocol in ("file", "local"):
-        Path(data.split("://", 1)[-1]).mkdir(parents=True, exist_ok=True)
+        if create:
+            Path(data.split("://", 1)[-1]).mkdir(parents=True, exist_ok=True)
     elif protocol in ("s3", "s3a", "gs", "gcs", "r2", "http", "https"):
         load_extension(con, "httpfs")
         if protocol in ("s3", "s3a"):
@@ -93,7 +95,7 @@ def connect(warehouse: str, data: str, storage_options: dict[str, Any] | None = 
         load_extension(con, "ducklake")
         if kind in ("postgres", "sqlite"):
             load_extension(con, kind)
-        _register_storage(con, data, storage_options)
+        _register_storage(con, data, storage_options, create=not read_only)
         options = [f"DATA_PATH {_quote(data)}"] if not read_only else []
         if read_only:
             options.append("READ_ONLY")
@@ -105,8 +107,7 @@ def connect(warehouse: str, data: str, storage_options: dict[str, Any] | None = 
         if not read_only:
             retry_conflicts(lambda: ensure_db_shape(con), f"creating the tables of {warehouse}")
             retry_conflicts(lambda: _ensure_lock(con), f"creating the load lock of {warehouse}")
-        elif not run_sql(con, "SELECT 1 FROM duckdb_tables() WHERE database_name = current_database() "
-                              "AND table_name = 'runs'"):
+        elif not _has_tables(con):
             if at:
                 raise PermanentError(f"the DuckLake catalog {warehouse} held no newsdesk tables at {at}: "
                                      "pick a later snapshot (SELECT * FROM newsdesk.snapshots())")
@@ -130,6 +131,16 @@ def _attach(con: duckdb.DuckDBPyConnection, attach: str, warehouse: str) -> None
             raise CatalogUnreachable(f"cannot open the DuckLake catalog {warehouse}: {first}; "
                                      "is its database running and reachable?") from None
         raise PermanentError(f"cannot open the DuckLake catalog {warehouse}: {first}") from None
+
+
+def _has_tables(con: duckdb.DuckDBPyConnection) -> bool:
+    """Whether the attached catalog holds newsdesk's tables. A query on `runs` reads only that table's
+    entry (duckdb_tables() would load every table's statistics from the catalog: about 0.3 s per reader)."""
+    try:
+        run_sql(con, "SELECT 1 FROM runs LIMIT 0")
+    except duckdb.CatalogException:
+        return False
+    return True
 
 
 def _ensure_lock(con: duckdb.DuckDBPyConnection) -> None:

@@ -165,6 +165,9 @@ def test_readers_see_snapshots_and_travel_in_time(catalog: str, tmp_path: Path) 
         then.close()
     with pytest.raises(Exception, match="snapshot"):
         backend.connect(catalog, lake=data, at="999999")
+    elsewhere = tmp_path / "reader-lake"  # a reader's lake setting names no folder to create (`newsdesk sql`)
+    backend.connect(catalog, read_only=True, lake=str(elsewhere)).close()
+    assert not elsewhere.exists()
     con.close()
 
 
