@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from prefect import task
@@ -14,7 +13,7 @@ from transforms.errors import TransientError
 from transforms.models import Entity, RawInput, Validators
 from warehouse import backend
 from warehouse.checkpoints import query_checkpoints, query_warc_uris
-from warehouse.load import connect, query_known_entities, query_loaded_raw, query_validators
+from warehouse.load import query_known_entities, query_loaded_raw, query_validators
 from warehouse.state import query_deferred, query_raw_inputs, query_rejected_bodies
 
 
@@ -49,23 +48,19 @@ class Known:
 @retried
 def query_known(warehouse: str, lock_timeout_s: float, lake_url: str, storage_options: dict[str, Any],
                 web: bool, warc: bool, reextract: bool) -> Known:
-    """The state the run needs: always what is loaded; the fetch state for web sources; WARC checkpoints."""
+    """The state the run needs: always what is loaded; the fetch state for web sources; WARC checkpoints
+    (a DuckDB file's: WARC runs load into one) for WARC sources and re-extraction."""
+    warc_state = (warc or reextract) and not backend.is_lakehouse(warehouse)
     con = backend.connect(warehouse, lock_timeout_s, lake=lake_url, storage_options=storage_options)
     try:
-        known = Known(query_loaded_raw(con), query_known_entities(con), query_validators(con))
-        if web:
-            known = Known(known.loaded, known.entities, known.validators, query_deferred(con),
-                          query_rejected_bodies(con, report.extractor_versions()))
+        return Known(
+            query_loaded_raw(con), query_known_entities(con), query_validators(con),
+            query_deferred(con) if web else {},
+            query_rejected_bodies(con, report.extractor_versions()) if web else {},
+            query_checkpoints(con) if warc_state else {},
+            query_warc_uris(con) if warc_state and reextract else [])
     finally:
         con.close()
-    if (warc or reextract) and not backend.is_lakehouse(warehouse):
-        con = connect(Path(warehouse), lock_timeout_s)
-        try:
-            return Known(known.loaded, known.entities, known.validators, known.deferred, known.rejected,
-                         query_checkpoints(con), query_warc_uris(con) if reextract else [])
-        finally:
-            con.close()
-    return known
 
 
 @retried
