@@ -65,9 +65,14 @@ def adversarial_doc(nlp: Any, size: int, unit: Any = None, pattern: str = "mixed
     return doc, article
 
 
-def time_quotes(nlp: Any, sizes: list[int], pattern: str = "mixed") -> list[tuple[int, float, int, float]]:
+def time_quotes(nlp: Any, sizes: list[int], pattern: str = "mixed",
+                repeats: int = 1) -> list[tuple[int, float, int, float]]:
     """(characters, seconds, quotes, CPU seconds) of quote extraction at each size (entities as the pipeline
-    gives them); CPU seconds are the fair figure on a shared machine."""
+    gives them), the fastest of `repeats` runs with the collector paused. CPU seconds are this thread's
+    (`time.thread_time`): the fair figure on a shared machine, and blind to other threads of the process
+    (a test session's Prefect harness, log shippers)."""
+    import gc
+
     from transforms.entities import extract_entities
     from transforms.quotes import extract_quotes
 
@@ -76,9 +81,19 @@ def time_quotes(nlp: Any, sizes: list[int], pattern: str = "mixed") -> list[tupl
     for size in sizes:
         doc, article = adversarial_doc(nlp, size, unit if size >= UNIT else None, pattern)
         mentions, _ = extract_entities([doc], [article])
-        started, cpu = time.perf_counter(), time.process_time()
-        quotes = extract_quotes(doc, article, mentions)
-        rows.append((len(article.text), time.perf_counter() - started, len(quotes), time.process_time() - cpu))
+        best: tuple[float, int, float] | None = None
+        for _ in range(max(1, repeats)):
+            gc.collect()
+            gc.disable()
+            try:
+                started, cpu = time.perf_counter(), time.thread_time()
+                quotes = extract_quotes(doc, article, mentions)
+                seconds, cpu_seconds = time.perf_counter() - started, time.thread_time() - cpu
+            finally:
+                gc.enable()
+            if best is None or cpu_seconds < best[2]:
+                best = (seconds, len(quotes), cpu_seconds)
+        rows.append((len(article.text), *best))
     return rows
 
 
