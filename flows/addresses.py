@@ -20,52 +20,19 @@ import socket
 import ssl
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from functools import lru_cache
-from typing import Any, Union
+from typing import Any
 
 import httpcore
 import httpx
 
+from flows.networks import Address, Network, is_allowed
 from transforms.errors import FetchFailed
 
-Address = Union[ipaddress.IPv4Address, ipaddress.IPv6Address]
-Network = Union[ipaddress.IPv4Network, ipaddress.IPv6Network]
 Resolver = Callable[[str, int], Awaitable[Sequence[str]]]
-
-# Never allowed unless listed by a network inside one of these.
-LINK_LOCAL_AND_METADATA: tuple[Network, ...] = tuple(
-    ipaddress.ip_network(n) for n in ("169.254.0.0/16", "fe80::/10", "fd00:ec2::254/128", "100.100.100.200/32")
-)
-# What `allow_private` allows.
-PRIVATE: tuple[Network, ...] = tuple(
-    ipaddress.ip_network(n) for n in ("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "::1/128", "fc00::/7")
-)
 
 
 class AddressRefused(FetchFailed):
     """A host that must not be connected to (or cannot be resolved); `error_class` says which."""
-
-
-def parse_networks(networks: Iterable[str]) -> list[Network]:
-    """CIDRs ("127.0.0.1/32", "10.0.0.0/8", "::1"); raises ValueError naming a bad one."""
-    parsed = []
-    for network in networks:
-        try:
-            parsed.append(ipaddress.ip_network(str(network).strip(), strict=False))
-        except ValueError:
-            raise ValueError(f"{network!r} is not a network address (CIDR such as 127.0.0.1/32)") from None
-    return parsed
-
-
-def is_allowed(address: Address, allowed: Sequence[Network], allow_private: bool = False) -> bool:
-    mapped = getattr(address, "ipv4_mapped", None) or address
-    special = [net for net in LINK_LOCAL_AND_METADATA if mapped in net]
-    if special:
-        return any(mapped in n and n.version == s.version and n.subnet_of(s) for n in allowed for s in special)  # type: ignore[arg-type]
-    if any(mapped in n for n in allowed):
-        return True
-    if mapped.is_global and not mapped.is_multicast:
-        return True
-    return allow_private and any(mapped in net for net in PRIVATE)
 
 
 async def resolve_system(host: str, port: int) -> list[str]:

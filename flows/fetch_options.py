@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from flows.addresses import parse_networks
+from flows.networks import parse_networks
 
 
 @dataclass(frozen=True)

@@ -41,7 +41,8 @@ from urllib.parse import urlsplit
 import httpcore
 import httpx
 
-from flows.addresses import AddressBook, AddressRefused, Resolver, parse_networks, pinned_client
+from flows.addresses import AddressBook, AddressRefused, Resolver, pinned_client
+from flows.networks import parse_networks
 from flows.fetch_options import FetchOptions
 from flows.politeness import FIRST, RETRY, HostSlots, Lease
 from flows.robots import Robots

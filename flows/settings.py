@@ -141,12 +141,16 @@ def unknown_keys(data: dict[str, Any], where: str) -> list[str]:
     """One line per key of a newsdesk.toml document (parsed) that no setting reads, with the closest valid key."""
     import dataclasses
 
-    from flows.sources import SourceConfig
-
     tables: list[tuple[str, Any, list[str]]] = [("", data, list(Settings.model_fields))]
     if isinstance(data.get("fetch"), dict):
         tables.append(("[fetch]", data["fetch"], [f.name for f in dataclasses.fields(FetchOptions)]))
-    for name, model in (("sources", SourceConfig), ("schedules", ScheduleConfig)):
+    models: dict[str, type[BaseModel]] = {}
+    if data.get("sources"):  # the fetching stack, imported only for a configuration that has sources
+        from flows.sources import SourceConfig
+
+        models["sources"] = SourceConfig
+    models["schedules"] = ScheduleConfig
+    for name, model in models.items():
         for i, entry in enumerate(data.get(name) or []):
             if isinstance(entry, dict):
                 label = f"[[{name}]] {entry['name']!r}" if isinstance(entry.get("name"), str) else f"[[{name}]] #{i + 1}"

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import IO, Any
 from urllib.parse import urlsplit
 
-from flows.addresses import is_allowed, parse_networks
+from flows.networks import is_allowed, parse_networks
 from transforms.errors import PermanentError
 
 REMOTE = ("http://", "https://")

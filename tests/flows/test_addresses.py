@@ -17,7 +17,7 @@ import httpcore
 import pytest
 from pytest_httpserver import HTTPServer
 
-from flows.addresses import is_allowed, parse_networks
+from flows.networks import is_allowed, parse_networks
 from flows.cli import main
 from flows.fetch import Fetcher, FetchOptions, Outcome
 
