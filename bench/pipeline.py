@@ -23,7 +23,8 @@ process on 127.0.0.1. In one run the harness measures, on the same input:
   PostgreSQL catalog started here, local data) against the DuckDB file, one after the other, with
   the same reader through both (`newsdesk sql`'s attach + query + detach, once a second: on the
   catalog being written, and on a finished catalog during the file run), so both runs share the
-  machine with it alike and its longest wait with and without a writer can be compared.
+  machine with it alike and its longest wait with and without a writer can be compared;
+  `--reader process` makes that reader the whole `newsdesk sql` command in a fresh process.
 
 Figures are medians over `--runs`. "wall" counts the whole command (Python and
 Prefect start-up included); "flow" counts the `runs` row's started_at..finished_at.
@@ -83,6 +84,10 @@ class Figures:
     def median(self, name: str) -> float | None:
         got = self.values.get(name)
         return statistics.median(got) if got else None
+
+    def maximum(self, name: str) -> float | None:
+        got = self.values.get(name)
+        return max(got) if got else None
 
 
 # --- stages --------------------------------------------------------------------
@@ -399,17 +404,23 @@ READER_PAUSE_S = 1.0
 
 @dataclass
 class Reader:
-    """`newsdesk sql`'s work in a loop (attach the catalog read-only, query, detach), each timed whole.
+    """`newsdesk sql`'s work in a loop, each read timed whole, once a second.
 
-    It runs during both runs of the pair, so both compete with the same reader for the cores:
-    during the DuckLake run on the catalog being written, during the DuckDB-file run on a
-    finished catalog (no writer), so the two longest waits say what a writer costs a reader.
+    `kind="connection"`: what the command does after its imports (attach the catalog read-only,
+    query, detach) on a thread of this process; `kind="process"`: the command itself,
+    `python -m flows.cli --config <the run's config> sql ...` in a fresh process (Python
+    start-up and imports included). It runs during both runs of the pair, so both compete with
+    the same reader for the cores: during the DuckLake run on the catalog being written, during
+    the DuckDB-file run on a finished catalog (no writer), so the two longest waits say what a
+    writer costs a reader.
     """
 
     warehouse: str
     lake: str
-    waits: list[float] = field(default_factory=list)  # attach + query + detach
-    queries: list[float] = field(default_factory=list)  # the query alone, on the attached snapshot
+    kind: str = "connection"
+    env: dict[str, str] = field(default_factory=dict)
+    waits: list[float] = field(default_factory=list)  # attach + query + detach (or the whole command)
+    queries: list[float] = field(default_factory=list)  # the query alone, on the attached snapshot (connection)
     stop: threading.Event = field(default_factory=threading.Event)
     thread: threading.Thread | None = None
 
@@ -424,29 +435,39 @@ class Reader:
             self.thread.join(120)
 
     def _loop(self) -> None:
-        from warehouse.backend import connect
-        from warehouse.load import query_table
-
         while not self.stop.is_set():
             began = time.perf_counter()
             try:
-                con = connect(self.warehouse, read_only=True, lake=self.lake)
-                try:
-                    asked = time.perf_counter()
-                    query_table(con, READER_SQL)
-                    answered = time.perf_counter()
-                finally:
-                    con.close()
-            except Exception:  # noqa: BLE001 - before the first batch: no catalog, or no views yet
+                self._read() if self.kind == "connection" else self._command()
+            except Exception:  # noqa: BLE001 - before the first batch: no catalog yet
                 self.stop.wait(READER_PAUSE_S)
                 continue
             self.waits.append(time.perf_counter() - began)
-            self.queries.append(answered - asked)
             self.stop.wait(READER_PAUSE_S)
+
+    def _read(self) -> None:
+        from warehouse.backend import connect
+        from warehouse.load import query_table
+
+        con = connect(self.warehouse, read_only=True, lake=self.lake)
+        try:
+            asked = time.perf_counter()
+            query_table(con, READER_SQL)
+            self.queries.append(time.perf_counter() - asked)
+        finally:
+            con.close()
+
+    def _command(self) -> None:
+        config = Path(self.lake).parent / "reader.toml"
+        if not config.exists():
+            config.parent.mkdir(parents=True, exist_ok=True)
+            config.write_text(f'warehouse = "{self.warehouse}"\nlake = "{self.lake}"\n', encoding="utf-8")
+        subprocess.run([sys.executable, "-m", "flows.cli", "--config", str(config), "sql", READER_SQL],
+                       env=self.env, check=True, capture_output=True, timeout=120)
 
 
 def bench_ducklake(server: CorpusServer, count: int, figures: Figures, work: Path, env: dict[str, str], run: int,
-                   dsn: str) -> None:
+                   dsn: str, reader: str = "connection") -> None:
     """The same first run into the DuckDB file and into DuckLake (PostgreSQL catalog), alternating the order,
     each with the same reader running (see Reader)."""
     from tests.warehouse.postgres import new_database
@@ -459,27 +480,30 @@ def bench_ducklake(server: CorpusServer, count: int, figures: Figures, work: Pat
                                                 for p in dsn.split()), str(work / f"ducklake-{run - 1}" / "lake"))
     figures.add("load_average", os.getloadavg()[0])
     if run % 2:
-        with Reader(*earlier) as during_file:
+        with Reader(*earlier, reader, env) as during_file:
             file = newsdesk_run(work / f"file-{run}", url, 2, env)
-    with Reader(catalog, str(folder / "lake")) as during_lake:
+    with Reader(catalog, str(folder / "lake"), reader, env) as during_lake:
         lake = newsdesk_run(folder, url, 2, env, warehouse=catalog)
     if not run % 2:
-        with Reader(catalog, str(folder / "lake")) as during_file:
+        with Reader(catalog, str(folder / "lake"), reader, env) as during_file:
             file = newsdesk_run(work / f"file-{run}", url, 2, env)
     figures.add("load_average", os.getloadavg()[0])
     figures.add("e2e.file.wall", count / file.wall_s)
     figures.add("e2e.ducklake.wall", count / lake.wall_s)
     figures.add("e2e.file.flow", count / file.flow_s)
     figures.add("e2e.ducklake.flow", count / lake.flow_s)
+    figures.add("ducklake.pair.wall", file.wall_s / lake.wall_s)
     if during_lake.waits:
         figures.add("reader.max", max(during_lake.waits))
         figures.add("reader.median", statistics.median(during_lake.waits))
         figures.add("reader.queries", len(during_lake.waits))
-        figures.add("reader.query.max", max(during_lake.queries))
+        if during_lake.queries:
+            figures.add("reader.query.max", max(during_lake.queries))
     if during_file.waits:
         figures.add("reader.idle", max(during_file.waits))
         figures.add("reader.idle.median", statistics.median(during_file.waits))
-        figures.add("reader.idle.query.max", max(during_file.queries))
+        if during_file.queries:
+            figures.add("reader.idle.query.max", max(during_file.queries))
 
 
 def bench_memory(server: CorpusServer, figures: Figures, work: Path, env: dict[str, str], run: int) -> None:
@@ -491,7 +515,7 @@ def bench_memory(server: CorpusServer, figures: Figures, work: Path, env: dict[s
 # --- the table -------------------------------------------------------------------
 
 
-def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
+def render(figures: Figures, articles: int, sample: int, runs: int, reader: str = "connection") -> str:
     m = figures.median
 
     def ratio(a: str, b: str) -> str:
@@ -501,6 +525,10 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
     def num(name: str, unit: str = "/s") -> str:
         value = m(name)
         return "-" if value is None else f"{value:.3g}{unit}"
+
+    def longest(name: str) -> str:
+        value = figures.maximum(name)
+        return "-" if value is None else f"{value:.3g} s"
 
     def mib(name: str) -> str:
         value = m(name)
@@ -537,16 +565,19 @@ def render(figures: Figures, articles: int, sample: int, runs: int) -> str:
     ]
     if m("e2e.ducklake.wall") is not None:
         rows.append(("DuckLake / DuckDB file (wall)", f"{articles} pages", num("e2e.ducklake.wall"), num("e2e.file.wall"),
-                     ratio("e2e.ducklake.wall", "e2e.file.wall"), f"target >= {TARGETS['ducklake']}; PostgreSQL catalog"))
+                     ratio("e2e.ducklake.wall", "e2e.file.wall"),
+                     f"target >= {TARGETS['ducklake']}; PostgreSQL catalog; each pair: "
+                     + ", ".join(f"{r:.3g}" for r in figures.values.get("ducklake.pair.wall", []))))
         rows.append(("DuckLake / DuckDB file (flow)", f"{articles} pages", num("e2e.ducklake.flow"),
                      num("e2e.file.flow"), ratio("e2e.ducklake.flow", "e2e.file.flow"), ""))
-        rows.append(("reader during a DuckLake run (longest)", f"{num('reader.queries', '')} queries",
-                     num("reader.max", " s"), num("reader.idle", " s"), "",
-                     "attach + query + detach, 1/s; bare = the same reader during the file run (no writer)"))
+        rows.append(("reader during a DuckLake run (longest)", f"{sum(figures.values.get('reader.queries', [])):.0f} queries",
+                     longest("reader.max"), longest("reader.idle"), "",
+                     ("attach + query + detach" if reader == "connection" else "a whole `newsdesk sql` process")
+                     + ", 1/s, longest of all runs; bare = the same reader during the file run (no writer)"))
         rows.append(("reader during a DuckLake run (median)", "", num("reader.median", " s"),
                      num("reader.idle.median", " s"), "", ""))
-        rows.append(("reader during a DuckLake run (query)", "longest", num("reader.query.max", " s"),
-                     num("reader.idle.query.max", " s"), "", "the query alone, on the attached snapshot"))
+        rows.append(("reader during a DuckLake run (query)", "longest", longest("reader.query.max"),
+                     longest("reader.idle.query.max"), "", "the query alone, on the attached snapshot"))
     if m("rss.5000") is not None:
         rows.append(("peak RSS, 2 workers", f"{MEMORY_ARTICLES} pages", mib("rss.5000"), mib("rss.w2"),
                      ratio("rss.5000", "rss.w2"), f"growth target <= {1 + TARGETS['memory']:.2f}"))
@@ -601,7 +632,8 @@ def _postgres(wanted: bool) -> Iterator[str]:
 
 
 def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_end: bool = True,
-                  stages: bool = True, prefect: str = "server", ducklake: str = "off") -> Figures:
+                  stages: bool = True, prefect: str = "server", ducklake: str = "off",
+                  reader: str = "connection") -> Figures:
     import spacy
 
     figures = Figures()
@@ -629,7 +661,7 @@ def run_benchmark(articles: int, runs: int, sample: int, memory: bool, end_to_en
                     bodies = [got[u] for u in urls]
                 if ducklake != "off":
                     print(f"run {run + 1}/{runs}: DuckLake against the DuckDB file", file=sys.stderr, flush=True)
-                    bench_ducklake(server, articles, figures, work, env, run, dsn)
+                    bench_ducklake(server, articles, figures, work, env, run, dsn, reader)
                 if end_to_end and ducklake != "only":
                     print(f"run {run + 1}/{runs}: end to end", file=sys.stderr, flush=True)
                     bench_end_to_end(server, articles, bodies, figures, work, env, run, alone if run == 0 else None)
@@ -654,12 +686,15 @@ def main(argv: list[str] | None = None) -> int:
     which.add_argument("--ducklake-only", action="store_true",
                        help="only the DuckLake-against-DuckDB-file pair of runs (and the reader during it)")
     parser.add_argument("--ducklake", action="store_true", help="also run the DuckLake-against-DuckDB-file pair")
+    parser.add_argument("--reader", choices=("connection", "process"), default="connection",
+                        help="the reader beside the DuckLake pair: newsdesk sql's attach + query + detach on a "
+                             "thread here (default), or the whole `newsdesk sql` command in a fresh process")
     args = parser.parse_args(argv)
     sample = min(args.sample, args.articles)
     ducklake = "only" if args.ducklake_only else "also" if args.ducklake else "off"
     figures = run_benchmark(args.articles, args.runs, sample, args.memory, not args.stages_only,
-                            not args.e2e_only and not args.ducklake_only, args.prefect, ducklake)
-    print(render(figures, args.articles, sample, args.runs))
+                            not args.e2e_only and not args.ducklake_only, args.prefect, ducklake, args.reader)
+    print(render(figures, args.articles, sample, args.runs, args.reader))
     return 0
 
 
